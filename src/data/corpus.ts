@@ -1,0 +1,172 @@
+// The default corpus: Debian's fortunes, split into documents, 95/5 train/val by contiguous blocks,
+// tokenized with a BPE learned on the train split, written as modded-nanogpt shards.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { trainBpe } from "./bpe";
+import { sha256, sha256File, writeFileAtomic } from "./files";
+import { writeShard } from "./shard";
+
+export const DEFAULT_FORTUNES_DIR = "/usr/share/games/fortunes";
+export const DEFAULT_CORPUS_VOCAB = 2048;
+/** The split: documents fall into 200 contiguous blocks by byte offset; every 20th block is validation. */
+export const SPLIT_BLOCKS = 200;
+export const SPLIT_VAL_EVERY = 20;
+
+export interface SourceFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface CorpusSource {
+  path: string;
+  files: SourceFile[];
+  /** Documents in source order, as raw bytes. */
+  documents: Buffer[];
+}
+
+/**
+ * A fortune file separates documents with lines holding only "%"; a file without such lines is
+ * split into paragraphs (blank lines). Leading/trailing newlines are dropped, empty documents skipped.
+ */
+export function splitDocuments(bytes: Uint8Array): Buffer[] {
+  // latin1: one char per byte, so splitting is byte-exact whatever the encoding.
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1").replace(/\r\n?/g, "\n");
+  const isFortune = /(^|\n)%\n/.test(text) || /\n%\n?$/.test(text);
+  const parts = isFortune ? text.split(/\n%(?:\n|$)/) : text.split(/\n[ \t]*\n+/);
+  const docs: Buffer[] = [];
+  for (const part of parts) {
+    const doc = part.replace(/^(?:%?\n)+|\n+$/g, "");
+    if (doc.trim() !== "" && doc !== "%") docs.push(Buffer.from(doc, "latin1"));
+  }
+  return docs;
+}
+
+/** Which files of a folder are text sources: fortune files (no dot in the name) and *.txt. */
+function sourceFilesOf(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => (!name.includes(".") || name.endsWith(".txt")) && fs.statSync(path.join(dir, name)).isFile())
+    .sort();
+}
+
+/** Reads a folder (every fortune/*.txt file, sorted by name) or one file into documents. */
+export function readCorpusSource(source: string): CorpusSource {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(source);
+  } catch {
+    if (path.resolve(source) === DEFAULT_FORTUNES_DIR) {
+      throw new Error(`${source} not found: the default corpus needs Debian's fortunes (apt-get install fortunes fortunes-min), or pass --source <dir|file> with any text`);
+    }
+    throw new Error(`corpus source ${source} not found`);
+  }
+  const names = stat.isDirectory() ? sourceFilesOf(source) : [path.basename(source)];
+  const dir = stat.isDirectory() ? source : path.dirname(source);
+  if (names.length === 0) throw new Error(`${source}: no text files (fortune files without a dot, or *.txt)`);
+  const files: SourceFile[] = [];
+  const documents: Buffer[] = [];
+  for (const name of names) {
+    const bytes = fs.readFileSync(path.join(dir, name));
+    files.push({ name, bytes: bytes.length, sha256: sha256(bytes) });
+    documents.push(...splitDocuments(bytes));
+  }
+  return { path: path.resolve(source), files, documents };
+}
+
+/** Contiguous-block split: a document goes to validation when its start falls in every 20th of 200 byte blocks. */
+export function splitTrainVal(documents: Buffer[]): { train: Buffer[]; val: Buffer[] } {
+  const total = documents.reduce((n, d) => n + d.length, 0);
+  const train: Buffer[] = [];
+  const val: Buffer[] = [];
+  let offset = 0;
+  for (const doc of documents) {
+    const block = Math.floor((offset * SPLIT_BLOCKS) / total);
+    (block % SPLIT_VAL_EVERY === SPLIT_VAL_EVERY - 1 ? val : train).push(doc);
+    offset += doc.length;
+  }
+  if (train.length === 0 || val.length === 0) {
+    throw new Error(`corpus too small to split 95/5: ${documents.length} documents (${total} bytes) gave ${train.length} train and ${val.length} val; separate documents with lines holding only %, or blank lines`);
+  }
+  return { train, val };
+}
+
+export interface PrepareOptions {
+  /** Folder or file of text; default Debian's fortunes. */
+  source?: string;
+  /** Output folder, e.g. data/fortunes. */
+  out: string;
+  /** BPE vocabulary size including end-of-text (≤ 4096); default 2048. */
+  vocabSize?: number;
+  log?: (message: string) => void;
+}
+
+export interface ShardInfo {
+  file: string;
+  documents: number;
+  textBytes: number;
+  tokens: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** data/<corpus>/meta.json: how the corpus was made. No timestamps, so re-running gives the same bytes. */
+export interface CorpusMeta {
+  format: "valemb-corpus";
+  version: 1;
+  source: { path: string; files: SourceFile[]; documents: number; bytes: number };
+  split: { rule: string; blocks: number; valEvery: number };
+  tokenizer: { type: "byte-bpe"; file: string; vocabSize: number; eotToken: number; sha256: string };
+  documentBoundary: string;
+  train: ShardInfo;
+  val: ShardInfo;
+}
+
+/** Builds <out>/{tokenizer.json, train.bin, val.bin, meta.json}; meta.json is written last, so its presence means complete. */
+export function prepareCorpus(opts: PrepareOptions): CorpusMeta {
+  const log = opts.log ?? (() => {});
+  const vocabSize = opts.vocabSize ?? DEFAULT_CORPUS_VOCAB;
+  const src = readCorpusSource(opts.source ?? DEFAULT_FORTUNES_DIR);
+  const sourceBytes = src.documents.reduce((n, d) => n + d.length, 0);
+  log(`read ${src.files.length} files, ${src.documents.length} documents, ${sourceBytes} bytes from ${src.path}`);
+  const { train, val } = splitTrainVal(src.documents);
+
+  const t0 = Date.now();
+  const tok = trainBpe(train, vocabSize);
+  log(`trained BPE: ${tok.vocabSize} ids (${tok.merges.length} merges, end-of-text ${tok.eotToken}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  fs.mkdirSync(opts.out, { recursive: true });
+  fs.rmSync(path.join(opts.out, "meta.json"), { force: true }); // incomplete until rewritten
+  const tokFile = path.join(opts.out, "tokenizer.json");
+  tok.save(tokFile);
+
+  const writeSplit = (name: string, docs: Buffer[]): ShardInfo => {
+    const ids: number[] = [];
+    for (const doc of docs) {
+      ids.push(tok.eotToken); // modded-nanogpt: every document starts with end-of-text
+      for (const id of tok.encodeBytes(doc)) ids.push(id);
+    }
+    const file = path.join(opts.out, `${name}.bin`);
+    writeShard(file, ids);
+    const textBytes = docs.reduce((n, d) => n + d.length, 0);
+    log(`${name}: ${docs.length} documents, ${textBytes} bytes → ${ids.length} tokens (${(textBytes / ids.length).toFixed(2)} bytes/token)`);
+    return { file: `${name}.bin`, documents: docs.length, textBytes, tokens: ids.length, bytes: fs.statSync(file).size, sha256: sha256File(file) };
+  };
+
+  const meta: CorpusMeta = {
+    format: "valemb-corpus",
+    version: 1,
+    source: { path: src.path, files: src.files, documents: src.documents.length, bytes: sourceBytes },
+    split: {
+      rule: `documents in source order; a document whose start offset falls in block b of ${SPLIT_BLOCKS} equal byte blocks is validation when b % ${SPLIT_VAL_EVERY} == ${SPLIT_VAL_EVERY - 1}`,
+      blocks: SPLIT_BLOCKS,
+      valEvery: SPLIT_VAL_EVERY,
+    },
+    tokenizer: { type: "byte-bpe", file: "tokenizer.json", vocabSize: tok.vocabSize, eotToken: tok.eotToken, sha256: sha256File(tokFile) },
+    documentBoundary: "each document is preceded by the end-of-text token, as in modded-nanogpt's FineWeb shards",
+    train: writeSplit("train", train),
+    val: writeSplit("val", val),
+  };
+  writeFileAtomic(path.join(opts.out, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
+  return meta;
+}
