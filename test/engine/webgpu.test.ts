@@ -45,7 +45,8 @@ const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % V);
 const tgts = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 1) % V);
 
 /** relu(x)² with a hand-written gradient, to run tf.customGrad on the backend. */
-const reluSquaredCustom = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const reluSquaredCustom = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const r = tf.relu(x);
   save([r]);
   return { value: r.square(), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => dy.mul(saved[0]).mul(2) };
@@ -61,7 +62,7 @@ function lossOf(P: Record<string, tf.Variable>, idsT: tf.Tensor2D, tgtT: tf.Tens
   const x1 = flat.add(tf.matMul(att as tf.Tensor2D, P.wo as tf.Tensor2D));
   const hidden = reluSquaredCustom(tf.matMul(rmsNorm(x1) as tf.Tensor2D, P.w1 as tf.Tensor2D)).add(reluSquared(tf.matMul(x1, P.w1 as tf.Tensor2D)).mul(0.1));
   const x2 = x1.add(tf.matMul(hidden as tf.Tensor2D, P.w2 as tf.Tensor2D));
-  const logits = tf.matMul(rmsNorm(x2) as tf.Tensor2D, P.head as tf.Tensor2D);
+  const logits = tf.matMul(rmsNorm(x2) as tf.Tensor2D, P.head as tf.Tensor2D) as tf.Tensor2D;
   return softcapCrossEntropy(logits, tgtT, CAP);
 }
 
