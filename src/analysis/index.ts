@@ -1,0 +1,18 @@
+// Analysis of training runs, ours and the PyTorch speedrun's: load logs, measure crossing times and
+// rankings, compare groups of seeds, test significance, and tabulate. Nothing here trains or plots.
+export type { Axis, EvalPoint, LoadOptions, LoadProblem, LoadResult, Run } from "./types";
+export { formatProblem, isRunFolder, loadAndSelect, loadRuns } from "./load";
+export { parseEvalsJsonl, parseMarkdownRuns, parseRawLog, parseStepLine } from "./parse";
+export { matchesRunPattern, parseRunPatterns, selectRuns } from "./select";
+export {
+  commonWindow, crossing, crossingStep, crossingTime, finalEval, linearGrid, lossAt, rankRuns,
+} from "./measure";
+export type { Crossing, RankOptions, RankRow, Ranking } from "./measure";
+export { groupCurve, groupRuns, seedGroupName, summarizeGroup, summarizeGroups } from "./groups";
+export type { GroupCurve, GroupSummary, RunGroup } from "./groups";
+export { mean, oneSampleTTest, sampleStd, welchTTest } from "./stats";
+export type { OneSampleTTest, SampleSummary, WelchTTest } from "./stats";
+export {
+  crossingRows, crossingTable, escapeHtml, formatRows, groupTable, rankingTable, toCsv, toHtml, toText, writeCsv,
+} from "./tables";
+export type { CrossingRow, HtmlOptions } from "./tables";

@@ -1,0 +1,40 @@
+// The shapes every analysis function shares: a run is a named list of evaluations.
+
+/** One validation evaluation. `timeS` is training time in seconds (the clock stops during validation). */
+export interface EvalPoint {
+  step: number;
+  valLoss: number;
+  timeS: number;
+}
+
+export interface Run {
+  name: string;
+  /** Where the run came from: a file, `file:line` for a run inside an aggregated file, or a run folder. */
+  source: string;
+  /** Strictly increasing in step, all losses finite. */
+  evals: EvalPoint[];
+  /** Planned number of steps (the `N` of `step:k/N`), null when the source does not say. */
+  totalSteps: number | null;
+  /** Whatever the source tells about the run (meta.json, versions and GPUs of a raw log, …). */
+  meta: Record<string, unknown>;
+}
+
+/** Something wrong in an input; the loader reports it and goes on with the other runs. */
+export interface LoadProblem {
+  file: string;
+  line?: number;
+  run?: string;
+  message: string;
+}
+
+export interface LoadOptions {
+  /** Keep runs whose last evaluation is before their total steps (a crash, a run still going). Default false. */
+  keepIncomplete?: boolean;
+}
+
+export interface LoadResult {
+  runs: Run[];
+  problems: LoadProblem[];
+}
+
+export type Axis = "time" | "step";

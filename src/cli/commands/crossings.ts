@@ -1,0 +1,56 @@
+// valemb crossings: when each run first reaches the target loss, sorted by that time.
+import { parseArgs } from "node:util";
+import { crossingRows, crossingTable, loadAndSelect, toText, writeCsv } from "../../analysis";
+import type { Command } from "../main";
+
+const usage = `usage: valemb crossings <path…> [--threshold 2.92] [--runs <names>] [--json] [--csv <file>] [--partial]
+
+  <path…>         raw modded-nanogpt logs, aggregated markdown files, run folders, or folders of these
+  --threshold     target validation loss (default 2.92)
+  --runs          comma-separated run names, '*' wildcards ("13,15,16", "25 *", "22-*")
+  --json          print a JSON array: {run, crossingTimeS, crossingStep, finalLoss, finalStep, finalTimeS},
+                  sorted by crossing time, never-crossed (null) last
+  --csv <file>    also write the table as CSV
+  --partial       keep runs that stop before their last step`;
+
+export const command: Command = {
+  summary: "crossing time and step of a target loss, per run",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        threshold: { type: "string", default: "2.92" },
+        runs: { type: "string" },
+        json: { type: "boolean", default: false },
+        csv: { type: "string" },
+        partial: { type: "boolean", default: false },
+      },
+    });
+    const threshold = Number(values.threshold);
+    if (positionals.length === 0 || !Number.isFinite(threshold)) {
+      process.stderr.write(`${positionals.length === 0 ? "crossings: no input paths" : `crossings: --threshold '${values.threshold}' is not a number`}\n${usage}\n`);
+      return 2;
+    }
+    const loaded = loadAndSelect(positionals, { runs: values.runs, keepIncomplete: values.partial });
+    for (const m of loaded.messages) process.stderr.write(`${m}\n`);
+    if (loaded.runs.length === 0) {
+      process.stderr.write("crossings: no usable runs in the input (see the messages above)\n");
+      return 1;
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify(crossingRows(loaded.runs, threshold), null, 2)}\n`);
+    if (!values.json || values.csv) {
+      const df = crossingTable(loaded.runs, threshold);
+      if (!values.json) {
+        const text = toText(df, { digits: { crossingTimeS: 2, crossingStep: 1, finalLoss: 6, finalTimeS: 3 }, missing: "never" });
+        process.stdout.write(`crossing of val_loss ${threshold} (time in s of training)\n${text}\n`);
+      }
+      if (values.csv) {
+        writeCsv(df, values.csv);
+        process.stderr.write(`crossings: wrote ${values.csv}\n`);
+      }
+    }
+    return 0;
+  },
+};
