@@ -1,0 +1,151 @@
+// The model's configuration as plain data (JSON-friendly: it goes into meta.json), its checks, and presets.
+import { LayoutError, parseLayout } from "./layout";
+
+export interface WindowConfig {
+  /** Long sliding window, in tokens (a query sees keys at distance < long). */
+  long: number;
+  /** Short sliding window, in tokens (the speedrun uses half the long one). */
+  short: number;
+  /** Blocks that use the long window; all others use the short one. */
+  longBlocks: number[];
+}
+
+export interface GPTConfig {
+  /** Tokens the tokenizer produces. */
+  vocabSize: number;
+  /** The output head is padded to a multiple of this (128 in the speedrun). */
+  vocabMultiple: number;
+  nLayer: number;
+  dim: number;
+  nHead: number;
+  headDim: number;
+  /** MLP hidden size = mlpRatio · dim. */
+  mlpRatio: number;
+  /** Blocks without attention (MLP only). */
+  noAttention: number[];
+  /** U-net skips: before block `to`, add w·(output of block `from`). */
+  skips: { to: number; from: number }[];
+  /** Logit soft cap c: c·l/sqrt(l² + c²). */
+  softcap: number;
+  /** Constant attention scale (instead of 1/sqrt(headDim)). */
+  attnScale: number;
+  /** Training sequence length (rotary tables are built for this many positions). */
+  seqLen: number;
+  windows: WindowConfig;
+  /** End-of-text token: documents start at it (document masking); null = no document masking. */
+  eotToken: number | null;
+  /** Value-embedding layout, compact form (`012..........012`). */
+  layout: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Output-head rows: vocabSize rounded up to a multiple of vocabMultiple. */
+export function paddedVocab(cfg: Pick<GPTConfig, "vocabSize" | "vocabMultiple">): number {
+  return Math.ceil(cfg.vocabSize / cfg.vocabMultiple) * cfg.vocabMultiple;
+}
+
+/** Throws a ConfigError naming the first bad field. */
+export function validateConfig(cfg: GPTConfig): void {
+  const where = (field: string) => `GPTConfig.${field}`;
+  const posInt = (field: keyof GPTConfig) => {
+    const v = cfg[field];
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new ConfigError(`${where(field)} must be a positive integer, got ${JSON.stringify(v)}`);
+  };
+  const posNum = (field: keyof GPTConfig) => {
+    const v = cfg[field];
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new ConfigError(`${where(field)} must be a positive number, got ${JSON.stringify(v)}`);
+  };
+  const layer = (field: string, i: unknown) => {
+    if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= cfg.nLayer) throw new ConfigError(`${where(field)}: ${JSON.stringify(i)} is not a block index in 0..${cfg.nLayer - 1}`);
+  };
+  for (const f of ["vocabSize", "vocabMultiple", "nLayer", "dim", "nHead", "headDim", "mlpRatio", "seqLen"] as const) posInt(f);
+  for (const f of ["softcap", "attnScale"] as const) posNum(f);
+  if (cfg.headDim % 4 !== 0) throw new ConfigError(`${where("headDim")} must be a multiple of 4 (rotary uses headDim/4 frequencies), got ${cfg.headDim}`);
+  if (!Array.isArray(cfg.noAttention)) throw new ConfigError(`${where("noAttention")} must be an array of block indices`);
+  cfg.noAttention.forEach((i) => layer("noAttention", i));
+  if (!Array.isArray(cfg.skips)) throw new ConfigError(`${where("skips")} must be an array of {to, from}`);
+  const targets = new Set<number>();
+  cfg.skips.forEach((s, k) => {
+    layer(`skips[${k}].to`, s?.to);
+    layer(`skips[${k}].from`, s?.from);
+    if (s.from >= s.to) throw new ConfigError(`${where(`skips[${k}]`)}: from (${s.from}) must be an earlier block than to (${s.to})`);
+    if (targets.has(s.to)) throw new ConfigError(`${where(`skips[${k}]`)}: block ${s.to} already has a skip`);
+    targets.add(s.to);
+  });
+  const w = cfg.windows;
+  if (!w || typeof w !== "object") throw new ConfigError(`${where("windows")} must be {long, short, longBlocks}`);
+  for (const f of ["long", "short"] as const) {
+    if (!Number.isInteger(w[f]) || w[f] <= 0) throw new ConfigError(`${where(`windows.${f}`)} must be a positive integer (tokens), got ${JSON.stringify(w[f])}`);
+  }
+  if (!Array.isArray(w.longBlocks)) throw new ConfigError(`${where("windows.longBlocks")} must be an array of block indices`);
+  w.longBlocks.forEach((i) => layer("windows.longBlocks", i));
+  if (cfg.eotToken !== null && (!Number.isInteger(cfg.eotToken) || cfg.eotToken < 0 || cfg.eotToken >= cfg.vocabSize)) {
+    throw new ConfigError(`${where("eotToken")} must be null or a token id in 0..${cfg.vocabSize - 1}, got ${JSON.stringify(cfg.eotToken)}`);
+  }
+  try {
+    parseLayout(cfg.layout, { nLayer: cfg.nLayer });
+  } catch (e) {
+    if (e instanceof LayoutError) throw new ConfigError(`${where("layout")}: ${e.message}`);
+    throw e;
+  }
+}
+
+const speedrunShape = {
+  nLayer: 16,
+  mlpRatio: 4,
+  noAttention: [7],
+  skips: [{ to: 9, from: 6 }, { to: 10, from: 4 }, { to: 11, from: 2 }],
+  softcap: 15,
+  attnScale: 0.12,
+  vocabMultiple: 128,
+  layout: "012..........012",
+};
+const LONG_BLOCKS = [0, 4, 11, 15];
+
+/**
+ * medium: the August 2025 speedrun model (GPT-2 vocab, 16 × 1024, 8 heads × 128); its window is the
+ * largest the schedule reaches (3456 tokens; the trainer may grow it, see windowsAt).
+ * tiny: same 16 blocks and indices at CPU scale (FINDINGS §5), BPE-2048 whose last id is the EOT.
+ * smoke: the same shape, as small as possible, for tests (byte BPE + 255 merges + EOT = 512).
+ */
+export const MODEL_PRESETS: Record<"medium" | "tiny" | "smoke", GPTConfig> = {
+  medium: {
+    ...speedrunShape, vocabSize: 50257, dim: 1024, nHead: 8, headDim: 128, seqLen: 64 * 1024,
+    windows: { long: 3456, short: 1728, longBlocks: LONG_BLOCKS }, eotToken: 50256,
+  },
+  tiny: {
+    ...speedrunShape, vocabSize: 2048, dim: 64, nHead: 2, headDim: 32, seqLen: 128,
+    windows: { long: 128, short: 64, longBlocks: LONG_BLOCKS }, eotToken: 2047,
+  },
+  smoke: {
+    ...speedrunShape, vocabSize: 512, dim: 32, nHead: 2, headDim: 16, seqLen: 32,
+    windows: { long: 32, short: 16, longBlocks: LONG_BLOCKS }, eotToken: 511,
+  },
+};
+
+export type PresetName = keyof typeof MODEL_PRESETS;
+
+/** A fresh copy of a preset, optionally with some fields changed; validated. */
+export function modelConfig(preset: string, overrides: Partial<GPTConfig> = {}): GPTConfig {
+  if (!(preset in MODEL_PRESETS)) throw new ConfigError(`unknown model preset "${preset}" (known: ${Object.keys(MODEL_PRESETS).join(", ")})`);
+  const cfg: GPTConfig = structuredClone({ ...MODEL_PRESETS[preset as PresetName], ...overrides });
+  validateConfig(cfg);
+  return cfg;
+}
+
+/**
+ * The speedrun's window schedule: the long window grows from 128 to 3456 tokens (in 128-token blocks)
+ * along 4x³ − 6x² + 3x of training progress; the short one is half of it (in blocks).
+ */
+export function speedrunWindowsAt(step: number, totalSteps: number): { long: number; short: number } {
+  const x = Math.min(Math.max(step / totalSteps, 0), 1);
+  const factor = 4 * x ** 3 - 6 * x ** 2 + 3 * x;
+  const blocks = Math.max(1, Math.ceil((3456 * factor) / 128));
+  return { long: blocks * 128, short: Math.max(1, Math.floor(blocks / 2)) * 128 }; // the speedrun always keeps the diagonal block
+}

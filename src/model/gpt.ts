@@ -1,0 +1,264 @@
+// The modded-nanogpt GPT (GPT-2 Medium track, August 2025) with a configurable value-embedding layout,
+// top to bottom in one file. Activations are kept as [N = B·T, dim] rows; heads live in [B, H, T, hd].
+import * as tf from "@tensorflow/tfjs";
+import { rmsNorm, reluSquared, softcapCrossEntropy } from "../engine";
+import { GPTConfig, paddedVocab, validateConfig } from "./config";
+import { parseLayout, tableSlots } from "./layout";
+
+/** One trainable tensor and how the optimizer treats it (structurally the optimizer's TrainableParam). */
+export interface ModelParam {
+  name: string;
+  variable: tf.Variable;
+  /** head: Adam lr 1/320; embed: Adam lr 0.3; scalar: Adam lr 0.015; hidden: Muon. */
+  group: "head" | "embed" | "scalar" | "hidden";
+  /** MLP matrices get twice the Muon weight decay. */
+  mlp: boolean;
+}
+
+/** A parameter's values as plain data (weights files, checkpoints). */
+export interface TensorData {
+  shape: number[];
+  data: Float32Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic init: a small counter-based PRNG per parameter name, so the same seed gives the same
+// embedding and blocks whatever the layout (adding a table does not shift the other streams).
+
+function hash32(text: string, seed: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x85ebca6b) >>> 0;
+  return fmix32(h);
+}
+
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Uniform floats in [0, 1) from (stream, index): a hash, so any element is reproducible on its own. */
+function uniforms(stream: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = fmix32((Math.imul(i, 0x9e3779b1) + stream) >>> 0) / 4294967296;
+  return out;
+}
+
+function initUniform(name: string, seed: number, shape: number[], bound: number): Float32Array {
+  const u = uniforms(hash32(name, seed), shape.reduce((a, b) => a * b, 1));
+  return Float32Array.from(u, (x) => (2 * x - 1) * bound);
+}
+
+/** Standard normal (Box-Muller over two independent streams), as nn.Embedding's default init. */
+function initNormal(name: string, seed: number, shape: number[]): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const u1 = uniforms(hash32(name + "#1", seed), n), u2 = uniforms(hash32(name + "#2", seed), n);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(1 - u1[i])) * Math.cos(2 * Math.PI * u2[i]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attention masks: causal, same document (a document starts at its EOT token), sliding window.
+
+/**
+ * Additive attention bias [B, 1, T, T] (0 = may attend, -1e9 = masked) for one window size:
+ * query q sees key k when k ≤ q, q − k < window, and no EOT token lies in (k, q].
+ */
+export function attentionBias(tokens: Int32Array | number[], B: number, T: number, window: number, eotToken: number | null): tf.Tensor4D {
+  const bias = new Float32Array(B * T * T).fill(-1e9);
+  const doc = new Int32Array(T);
+  for (let b = 0; b < B; b++) {
+    let d = 0;
+    for (let t = 0; t < T; t++) {
+      if (eotToken !== null && tokens[b * T + t] === eotToken) d++; // cumsum: the EOT opens a new document
+      doc[t] = d;
+    }
+    for (let q = 0; q < T; q++) {
+      const row = (b * T + q) * T;
+      for (let k = Math.max(0, q - window + 1); k <= q; k++) if (doc[k] === doc[q]) bias[row + k] = 0;
+    }
+  }
+  return tf.tensor4d(bias, [B, 1, T, T]);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export class GPT {
+  readonly cfg: GPTConfig;
+  readonly params: ModelParam[] = [];
+  /** Per block: which value-embedding table slot it reads, or null. */
+  readonly veSlots: (number | null)[];
+
+  private readonly embed: tf.Variable;
+  private readonly valueEmbeds: tf.Variable[] = [];
+  private readonly qkvW: (tf.Variable | null)[] = [];
+  private readonly oW: (tf.Variable | null)[] = [];
+  private readonly fcW: tf.Variable[] = [];
+  private readonly projW: tf.Variable[] = [];
+  private readonly lmHead: tf.Variable;
+  /** [skip weights (L) | block λ0, λ1 (2L) | attention λa, λb (2L)], as in the speedrun. */
+  private readonly scalars: tf.Variable;
+  // rotary tables [seqLen, hd] and the rotate-half matrix [hd, hd]
+  private readonly rotCos: tf.Tensor2D;
+  private readonly rotSin: tf.Tensor2D;
+  private readonly rotHalf: tf.Tensor2D;
+
+  constructor(cfg: GPTConfig, seed = 0) {
+    validateConfig(cfg);
+    this.cfg = structuredClone(cfg);
+    const { nLayer: L, dim: D, nHead: H, headDim: hd } = cfg;
+    const hdim = H * hd, mlpDim = cfg.mlpRatio * D, Vp = paddedVocab(cfg);
+    this.veSlots = tableSlots(parseLayout(cfg.layout, { nLayer: L }));
+    const nTables = new Set(this.veSlots.filter((s) => s !== null)).size;
+
+    const add = (name: string, values: Float32Array, shape: number[], group: ModelParam["group"], mlp = false) => {
+      const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape), true, name)); // tidy frees the initial tensor
+      this.params.push({ name, variable, group, mlp });
+      return variable;
+    };
+    const linear = (name: string, shape: number[]) => initUniform(name, seed, shape, Math.sqrt(3) * 0.5 * shape[shape.length - 1] ** -0.5);
+    const zeros = (shape: number[]) => new Float32Array(shape.reduce((a, b) => a * b, 1));
+
+    this.embed = add("embed", initNormal("embed", seed, [cfg.vocabSize, D]), [cfg.vocabSize, D], "embed");
+    for (let t = 0; t < nTables; t++) {
+      const name = `value_embeds.${t}`;
+      this.valueEmbeds.push(add(name, initNormal(name, seed, [cfg.vocabSize, D]), [cfg.vocabSize, D], "embed"));
+    }
+    for (let i = 0; i < L; i++) {
+      const attn = !cfg.noAttention.includes(i);
+      // q, k, v as one [3, hdim, dim] tensor: one matmul, and Muon orthogonalizes each of the 3 separately
+      this.qkvW.push(attn ? add(`blocks.${i}.attn.qkv_w`, linear(`blocks.${i}.attn.qkv_w`, [3, hdim, D]), [3, hdim, D], "hidden") : null);
+      this.oW.push(attn ? add(`blocks.${i}.attn.o_w`, zeros([D, hdim]), [D, hdim], "hidden") : null); // zero init
+      this.fcW.push(add(`blocks.${i}.mlp.fc_w`, linear(`blocks.${i}.mlp.fc_w`, [mlpDim, D]), [mlpDim, D], "hidden", true));
+      this.projW.push(add(`blocks.${i}.mlp.proj_w`, zeros([D, mlpDim]), [D, mlpDim], "hidden", true)); // zero init
+    }
+    this.lmHead = add("lm_head_w", zeros([Vp, D]), [Vp, D], "head"); // untied, zero init
+    const scalars = new Float32Array(5 * L);
+    for (let i = 0; i < L; i++) {
+      scalars[i] = 1; // skip weights
+      scalars[L + 2 * i] = 1; // λ0 (x), λ1 (x0) = 0
+      scalars[3 * L + 2 * i] = 0.5; // λa (v)
+      scalars[3 * L + 2 * i + 1] = 0.5; // λb (value embedding)
+    }
+    this.scalars = add("scalars", scalars, [5 * L], "scalar");
+
+    // Half-truncated rotary: hd/4 frequencies (1/1024)^linspace(0,1), then hd/4 zeros (those dims don't rotate).
+    const half = hd / 2, quarter = hd / 4, T = cfg.seqLen;
+    const cos = new Float32Array(T * hd), sin = new Float32Array(T * hd);
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < half; j++) {
+        const freq = j < quarter ? (1 / 1024) ** (quarter === 1 ? 0 : j / (quarter - 1)) : 0;
+        const theta = Math.fround(t * Math.fround(freq));
+        cos[t * hd + j] = cos[t * hd + half + j] = Math.cos(theta);
+        sin[t * hd + j] = sin[t * hd + half + j] = Math.sin(theta);
+      }
+    }
+    // x·R = [x2, −x1]: rotate-half as one small matmul instead of slices and a concat
+    const rot = new Float32Array(hd * hd);
+    for (let j = 0; j < half; j++) { rot[(half + j) * hd + j] = 1; rot[j * hd + half + j] = -1; }
+    this.rotCos = tf.tensor2d(cos, [T, hd]);
+    this.rotSin = tf.tensor2d(sin, [T, hd]);
+    this.rotHalf = tf.tensor2d(rot, [hd, hd]);
+  }
+
+  /** Number of trainable values. */
+  numParams(): number {
+    return this.params.reduce((n, p) => n + p.variable.size, 0);
+  }
+
+  /** Mean cross-entropy of next-token prediction. inputs, targets: [B, T] int32. */
+  loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+    return tf.tidy(() => {
+      const logits = this.logits(inputs);
+      return softcapCrossEntropy(logits, targets.reshape([-1]).toInt() as tf.Tensor1D, this.cfg.softcap);
+    });
+  }
+
+  /** Raw (not soft-capped) logits over the padded vocabulary: [B·T, paddedVocab]. */
+  logits(inputs: tf.Tensor2D): tf.Tensor2D {
+    const cfg = this.cfg;
+    const [B, T] = inputs.shape;
+    if (T > cfg.seqLen) throw new Error(`GPT: sequence length ${T} exceeds the config's seqLen ${cfg.seqLen}`);
+    const { nLayer: L, nHead: H, headDim: hd } = cfg;
+    return tf.tidy(() => {
+      const tokens = inputs.reshape([-1]).toInt() as tf.Tensor1D;
+      // masks are built once per batch on the host and shared by all blocks with the same window
+      const ids = tokens.dataSync() as Int32Array;
+      const masks = new Map<number, tf.Tensor4D>();
+      const maskFor = (window: number) => {
+        const w = Math.min(window, T);
+        if (!masks.has(w)) masks.set(w, attentionBias(ids, B, T, w, cfg.eotToken));
+        return masks.get(w)!;
+      };
+      const cos = this.rotCos.slice([0, 0], [T, hd]), sin = this.rotSin.slice([0, 0], [T, hd]);
+      // value-embedding lookups, one per table, already in head layout [B, H, T, hd]
+      const ve = this.valueEmbeds.map((table) => tf.gather(table, tokens).reshape([B, T, H, hd]).transpose([0, 2, 1, 3]));
+      const s = tf.unstack(this.scalars); // one kernel; each λ is then a rank-0 tensor
+      const skipW = (i: number) => s[i], lambda = (i: number, j: number) => s[L + 2 * i + j], saLambda = (i: number, j: number) => s[3 * L + 2 * i + j];
+
+      const attention = (x: tf.Tensor2D, i: number): tf.Tensor2D => {
+        const qkvW = this.qkvW[i]!, hdim = H * hd;
+        const qkv = tf.matMul(x, qkvW.reshape([3 * hdim, cfg.dim]), false, true) // [N, 3·hdim]
+          .reshape([B, T, 3 * H, hd]).transpose([0, 2, 1, 3]); // [B, 3H, T, hd]
+        const normed = rmsNorm(qkv); // QK-norm and v-norm in one call
+        const [qk, v0] = tf.split(normed, [2 * H, H], 1);
+        const rotated = qk.mul(cos).add(qk.reshape([-1, hd]).matMul(this.rotHalf).reshape(qk.shape).mul(sin));
+        const [q, k] = tf.split(rotated, 2, 1);
+        const slot = this.veSlots[i];
+        const v = slot === null ? v0.mul(saLambda(i, 0)) : v0.mul(saLambda(i, 0)).add(ve[slot].mul(saLambda(i, 1)));
+        const window = cfg.windows.longBlocks.includes(i) ? cfg.windows.long : cfg.windows.short;
+        const scores = tf.matMul(q.mul(cfg.attnScale), k, false, true).add(maskFor(window)); // [B, H, T, T]
+        const y = tf.matMul(tf.softmax(scores), v) // [B, H, T, hd]
+          .transpose([0, 2, 1, 3]).reshape([B * T, hdim]);
+        return tf.matMul(y, this.oW[i]!, false, true);
+      };
+      const mlp = (x: tf.Tensor2D, i: number): tf.Tensor2D =>
+        tf.matMul(reluSquared(tf.matMul(x, this.fcW[i], false, true)) as tf.Tensor2D, this.projW[i], false, true);
+
+      const x0 = rmsNorm(tf.gather(this.embed, tokens)) as tf.Tensor2D; // [N, dim]
+      let x = x0;
+      const outputs: tf.Tensor2D[] = [];
+      for (let i = 0; i < L; i++) {
+        for (const skip of cfg.skips) if (skip.to === i) x = x.add(outputs[skip.from].mul(skipW(skip.from)));
+        x = x.mul(lambda(i, 0)).add(x0.mul(lambda(i, 1)));
+        if (this.qkvW[i] !== null) x = x.add(attention(x, i));
+        x = x.add(mlp(rmsNorm(x) as tf.Tensor2D, i));
+        outputs.push(x);
+      }
+      return tf.matMul(rmsNorm(x) as tf.Tensor2D, this.lmHead, false, true);
+    });
+  }
+
+  /** Every parameter's values, by name. */
+  getWeights(): Record<string, TensorData> {
+    const out: Record<string, TensorData> = {};
+    for (const p of this.params) out[p.name] = { shape: [...p.variable.shape], data: p.variable.dataSync() as Float32Array };
+    return out;
+  }
+
+  /** Overwrite parameters by name (all of them unless partial); shapes must match. */
+  setWeights(weights: Record<string, { shape?: number[]; data: ArrayLike<number> }>, partial = false): void {
+    for (const p of this.params) {
+      const w = weights[p.name];
+      if (!w) {
+        if (partial) continue;
+        throw new Error(`setWeights: no values for parameter "${p.name}"`);
+      }
+      if (w.data.length !== p.variable.size || (w.shape && w.shape.join(",") !== p.variable.shape.join(","))) {
+        throw new Error(`setWeights: "${p.name}" has shape [${p.variable.shape}] (${p.variable.size} values), got [${w.shape ?? "?"}] (${w.data.length} values)`);
+      }
+      tf.tidy(() => p.variable.assign(tf.tensor(Float32Array.from(w.data), p.variable.shape)));
+    }
+    const known = new Set(this.params.map((p) => p.name));
+    const unknown = Object.keys(weights).filter((k) => !known.has(k));
+    if (unknown.length > 0) throw new Error(`setWeights: unknown parameters ${unknown.join(", ")}`);
+  }
+
+  dispose(): void {
+    for (const p of this.params) p.variable.dispose();
+    this.rotCos.dispose();
+    this.rotSin.dispose();
+    this.rotHalf.dispose();
+  }
+}
