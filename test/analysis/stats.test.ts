@@ -1,0 +1,56 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mean, oneSampleTTest, sampleStd, welchTTest } from "../../src/analysis";
+
+const close = (actual: number, expected: number, tol = 1e-9) =>
+  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);
+
+// Expected values from SciPy 1.10 (scipy.stats.ttest_1samp / ttest_ind(equal_var=False), t.ppf).
+test("one-sample t-test (one-sided, mean below the threshold) matches SciPy", () => {
+  const x = [2.918, 2.921, 2.919, 2.92, 2.917];
+  const r = oneSampleTTest(x, 2.92);
+  assert.equal(r.n, 5);
+  assert.equal(r.df, 4);
+  close(r.mean, 2.919);
+  close(r.std, 0.0015811388300841559);
+  close(r.t, -1.4142135623729697, 1e-7);
+  close(r.p, 0.11509982054026643, 1e-7);
+  close(r.upperBound, 2.920507443315534);
+  assert.equal(r.level, 0.95);
+  close(oneSampleTTest(x, 2.92, { level: 0.99 }).upperBound, 2.921649491906791);
+  close(oneSampleTTest(x, 2.92, { alternative: "greater" }).p, 0.8849001794597335, 1e-7);
+});
+
+test("one-sample t-test: textbook critical values (t at p = 0.05, one-sided)", () => {
+  // With n = 10 (df 9) the one-sided 5% critical value is 1.833: a sample whose t is exactly -1.833113 has p 0.05.
+  const x = [-1, 1, -1, 1, -1, 1, -1, 1, -1, 1]; // mean 0, std 1.0541
+  const shift = (1.8331129326536335 * sampleStd(x)) / Math.sqrt(10);
+  const r = oneSampleTTest(x, shift);
+  close(r.t, -1.8331129326536335);
+  close(r.p, 0.05, 1e-9);
+  close(r.upperBound, shift, 1e-9); // the bound sits exactly at the threshold when p = 0.05
+});
+
+test("Welch's t-test matches SciPy", () => {
+  const a = [1, 2, 3, 4];
+  const b = [2, 4, 6, 8, 10];
+  const w = welchTTest(a, b);
+  close(w.t, -2.2514363231593695, 1e-9);
+  close(w.df, 5.520787746170677, 1e-9);
+  close(w.p, 0.06913359319239236, 1e-7);
+  close(w.pLess, 0.03456679659619618, 1e-7);
+  close(w.pGreater, 1 - 0.03456679659619618, 1e-7);
+  close(w.diff, -3.5);
+  close(w.ciLow, -7.385368072817465, 1e-7);
+  close(w.ciHigh, 0.38536807281746466, 1e-7);
+  assert.deepEqual(w.a, { n: 4, mean: 2.5, std: sampleStd(a) });
+});
+
+test("t-tests refuse samples they cannot test", () => {
+  assert.throws(() => oneSampleTTest([2.9], 2.92), /at least 2 values, got 1/);
+  assert.throws(() => oneSampleTTest([2.9, NaN], 2.92), /not a finite number/);
+  assert.throws(() => oneSampleTTest([2.9, 2.91], 2.92, { level: 1.5 }), /confidence level/);
+  assert.throws(() => welchTTest([1, 2], [3]), /second group: a t-test needs at least 2 values/);
+  assert.equal(mean([1, 2, 3]), 2);
+  assert.ok(Number.isNaN(sampleStd([1])));
+});
