@@ -1,0 +1,144 @@
+// `valemb export`: the terminal twin of the notebook charts. Draws a chart from run logs with the
+// same options as lossChart / crossingChart, or re-exports charts a notebook saved with
+// saveChartSpec, and writes each as PNG, SVG and standalone HTML through headless Chromium.
+
+import { parseArgs } from "util";
+import type { Command } from "../main";
+import {
+  crossingChart, EXPORT_FORMATS, ExportFormat, exportFigures, Figure, lossChart, readChartSpec, Run, sampleRuns, XWindow,
+} from "../../viz";
+
+const usage = `usage: valemb export [RUN_PATH…] [options]
+       valemb export --spec CHARTS.json [--out DIR]
+
+Writes charts as PNG, SVG and standalone HTML (offline) into --out, one browser for the batch.
+RUN_PATH: run folders, raw modded-nanogpt logs or markdown files of logs (as valemb crossings reads).
+
+  --spec FILE           charts saved in a notebook with saveChartSpec(figs, FILE) (repeatable)
+  --chart loss|crossing loss curves (default) or time-to-target dots
+  --axis time|step      x axis: training time in seconds (default) or step
+  --from X, --to X      cut the x axis to [X, X]; the y axis is fitted to what is inside
+  --last F              cut the x axis to the last fraction F of training (0.25 = last 25%)
+  --group run|variant   one line per run (default for loss), or mean ± std per variant
+                        (default for crossing); variant = meta.variant, meta.layout, or the
+                        run name without its seed suffix
+  --target LOSS         dashed line at LOSS (loss chart); the threshold (crossing chart, required)
+  --runs A,B,…          only these runs (by name)
+  --label KEY=TEXT      legend label for a run or variant (repeatable)
+  --title TEXT          chart title
+  --name NAME           file name without extension (default: from the options, e.g. loss-time-1200-1500)
+  --width W, --height H size in CSS pixels (default 900 × 520)
+  --out DIR             output folder (default: figs)
+  --formats LIST        comma-separated: png,svg,html (default: all three)
+  --scale N             PNG pixel density (default 2)
+  --sample              use the built-in sample runs instead of RUN_PATHs (a demo)
+
+Example (the post's 1200–1500 s figure):
+  valemb export ../shared/reference-logs/value-embeddings-results.md --runs 13,15,16 \\
+      --from 1200 --to 1500 --target 2.92 --out figs`;
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`${flag}: not a number: '${v}'`);
+  return n;
+}
+
+function loadRunsFrom(paths: string[]): Run[] {
+  // src/analysis reads every log format; loaded lazily so --spec and --sample work without it
+  let analysis: { loadRuns: (p: string[]) => { runs: Run[]; problems: { file: string; line?: number; run?: string; message: string }[] } };
+  try {
+    analysis = require("../../analysis");
+  } catch (e) {
+    throw new Error(`reading run logs needs src/analysis (${(e as Error).message.split("\n")[0]})`);
+  }
+  const { runs, problems } = analysis.loadRuns(paths);
+  for (const p of problems) process.stderr.write(`warning: ${p.file}${p.line ? `:${p.line}` : ""}${p.run ? ` (${p.run})` : ""}: ${p.message}\n`);
+  return runs;
+}
+
+export const command: Command = {
+  summary: "write charts as PNG/SVG/HTML (from run logs or a notebook's chart spec)",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        spec: { type: "string", multiple: true },
+        chart: { type: "string", default: "loss" },
+        axis: { type: "string", default: "time" },
+        from: { type: "string" },
+        to: { type: "string" },
+        last: { type: "string" },
+        group: { type: "string" },
+        target: { type: "string" },
+        runs: { type: "string" },
+        label: { type: "string", multiple: true },
+        title: { type: "string" },
+        name: { type: "string" },
+        width: { type: "string" },
+        height: { type: "string" },
+        out: { type: "string", default: "figs" },
+        formats: { type: "string", default: EXPORT_FORMATS.join(",") },
+        scale: { type: "string" },
+        sample: { type: "boolean" },
+      },
+    });
+    const formats = values.formats!.split(",").map((f) => f.trim()) as ExportFormat[];
+    const badFormat = formats.find((f) => !EXPORT_FORMATS.includes(f));
+    if (badFormat) throw new Error(`--formats: unknown format '${badFormat}' (use ${EXPORT_FORMATS.join(", ")})`);
+
+    const figs: Figure[] = [];
+    for (const file of values.spec ?? []) figs.push(...readChartSpec(file));
+    if (positionals.length > 0 || values.sample) {
+      let runs = values.sample ? sampleRuns() : loadRunsFrom(positionals);
+      if (values.runs) {
+        const wanted = values.runs.split(",").map((s) => s.trim()).filter(Boolean);
+        const missing = wanted.filter((w) => !runs.some((r) => r.name === w));
+        if (missing.length) {
+          throw new Error(`--runs: no run named ${missing.map((m) => `'${m}'`).join(", ")}; runs found: ${runs.map((r) => r.name).join(", ")}`);
+        }
+        runs = wanted.map((w) => runs.find((r) => r.name === w)!);
+      }
+      if (runs.length === 0) throw new Error(`no runs found in ${positionals.join(" ")}`);
+      const axis = values.axis as "time" | "step";
+      if (axis !== "time" && axis !== "step") throw new Error(`--axis: 'time' or 'step', got '${values.axis}'`);
+      const labels: Record<string, string> = {};
+      for (const l of values.label ?? []) {
+        const eq = l.indexOf("=");
+        if (eq <= 0) throw new Error(`--label: expected KEY=TEXT, got '${l}'`);
+        labels[l.slice(0, eq)] = l.slice(eq + 1);
+      }
+      const group = values.group;
+      if (group !== undefined && group !== "run" && group !== "variant") throw new Error(`--group: 'run' or 'variant', got '${group}'`);
+      const common = {
+        axis, title: values.title, name: values.name, labels,
+        width: num(values.width, "--width"), height: num(values.height, "--height"),
+      };
+      const target = num(values.target, "--target");
+      if (values.chart === "loss") {
+        const last = num(values.last, "--last");
+        if (last !== undefined && (values.from !== undefined || values.to !== undefined)) throw new Error("--last cannot be combined with --from/--to");
+        const window: XWindow | undefined = last !== undefined ? { last }
+          : values.from !== undefined || values.to !== undefined ? { from: num(values.from, "--from"), to: num(values.to, "--to") } : undefined;
+        figs.push(lossChart(runs, { ...common, window, groupBy: group ?? "run", target }));
+      } else if (values.chart === "crossing") {
+        if (target === undefined) throw new Error("--chart crossing needs --target LOSS");
+        figs.push(crossingChart(runs, { ...common, target, groupBy: group ?? "variant" }));
+      } else {
+        throw new Error(`--chart: 'loss' or 'crossing', got '${values.chart}'`);
+      }
+    }
+    if (figs.length === 0) {
+      process.stderr.write(`valemb export: nothing to export: give RUN_PATHs, --sample or --spec FILE\n\n${usage}\n`);
+      return 2;
+    }
+    const files = await exportFigures(figs, values.out!, {
+      formats, scale: num(values.scale, "--scale"),
+      onFile: (f) => process.stderr.write(`wrote ${f}\n`),
+    });
+    for (const f of files) process.stdout.write(`${f}\n`);
+    return 0;
+  },
+};
