@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initWebGPU, probeWebGPU, releaseWebGPU } from "../../src/engine/webgpu";
-import { GPT, modelConfig, parseLayout, removeLayers, formatLayout, type GPTConfig } from "../../src/model";
+import { GPT, modelConfig, parseLayout, formatLayout, type GPTConfig } from "../../src/model";
 
 const USAGE = `usage: bench.ts [--backend webgpu|tensorflow|cpu] [--preset medium|tiny|smoke] [--layers N]
                 [--seq T] [--batch B] [--steps S] [--max-seconds S] [--allow-fallback]`;
@@ -30,13 +30,17 @@ function int(name: string, text: string | undefined): number {
   return n;
 }
 
-/** The preset cut to its first `n` blocks (skips, windows and value embeddings that point past it dropped). */
+/**
+ * The preset cut to `n` blocks: value embeddings of its first and last blocks kept (so the table count
+ * stays), skips and block lists that point past `n` dropped.
+ */
 function firstBlocks(cfg: GPTConfig, n: number): GPTConfig {
   if (n >= cfg.nLayer) return cfg;
-  const gone = Array.from({ length: cfg.nLayer - n }, (_, i) => n + i);
+  const base = parseLayout(cfg.layout, { nLayer: cfg.nLayer }).layers;
+  const layers = Array.from({ length: n }, (_, i) => (i < Math.ceil(n / 2) ? base[i] : base[cfg.nLayer - (n - i)]));
   return {
     ...cfg, nLayer: n,
-    layout: formatLayout(removeLayers(parseLayout(cfg.layout, { nLayer: cfg.nLayer }), gone)),
+    layout: formatLayout({ layers }),
     skips: cfg.skips.filter((s) => s.to < n && s.from < n),
     noAttention: cfg.noAttention.filter((i) => i < n),
     windows: { ...cfg.windows, longBlocks: cfg.windows.longBlocks.filter((i) => i < n) },
