@@ -2,6 +2,7 @@
 
 import { ColorMap, variantColors, withAlpha } from "./colors";
 import { axisStyle, DEFAULT_HEIGHT, DEFAULT_WIDTH, Figure, FONT, Trace } from "./figure";
+import { crossingStep, crossingTime, seedGroupName } from "../analysis";
 import type { Run } from "./types";
 
 export type Axis = "time" | "step";
@@ -41,16 +42,13 @@ const AXIS_TITLE: Record<Axis, string> = { time: "training time (s)", step: "ste
 const DASHES = ["solid", "dot", "dash", "dashdot", "longdash", "longdashdot"];
 
 /**
- * The variant a run belongs to: meta.variant, else meta.layout, else its name without a trailing
- * seed suffix ("baseline-s2", "baseline_seed2", "26 0" → "baseline", "baseline", "26").
+ * The variant a run belongs to (its color, and its group with groupBy "variant"): meta.variant when
+ * set, else the run name without its seed part, as src/analysis groups seeds
+ * (`adding/baseline/seed-3` → `adding/baseline`, `25 7` → `25`, `22-3` → `22`).
  */
 export function variantOf(run: Run): string {
-  for (const key of ["variant", "layout"]) {
-    const v = run.meta?.[key];
-    if (typeof v === "string" && v !== "") return v;
-  }
-  const stripped = run.name.replace(/[\s_\-/#.]+(?:seed|s)?\d+$/i, "");
-  return stripped === "" ? run.name : stripped;
+  const v = run.meta?.variant;
+  return typeof v === "string" && v !== "" ? v : seedGroupName(run.name);
 }
 
 function keyFn(groupBy: GroupBy): (run: Run) => string {
@@ -60,7 +58,7 @@ function keyFn(groupBy: GroupBy): (run: Run) => string {
 }
 
 /** Runs grouped by key, in first-seen order. */
-export function groupRuns(runs: Run[], groupBy: GroupBy): Map<string, Run[]> {
+function groupRuns(runs: Run[], groupBy: GroupBy): Map<string, Run[]> {
   const key = keyFn(groupBy);
   const groups = new Map<string, Run[]>();
   for (const r of runs) {
@@ -111,7 +109,7 @@ function clipTrace(t: Trace, win: [number, number] | null): void {
   }
 }
 
-/** Mean and sample std of several curves, on the union of their x values where all overlap. */
+/** Mean and sample std of several curves, on the union of their x values where all overlap (exact for piecewise-linear curves). */
 export function meanCurve(curves: Curve[]): { x: number[]; mean: number[]; std: number[] } {
   const start = Math.max(...curves.map((c) => c.x[0]));
   const end = Math.min(...curves.map((c) => c.x[c.x.length - 1]));
@@ -206,13 +204,13 @@ export function lossChart(runs: Run[], opts: LossChartOptions = {}): Figure {
       drawn.push(c);
       data.push({
         type: "scatter", mode: "lines", name: labelOf(run.name, opts.labels), x: c.x, y: c.y,
-        line: { color: colors.colorOf(variant), width: 2, dash: DASHES[k % DASHES.length] },
+        line: { color: colors.colorOf(variant, labelOf(variant, opts.labels) + labelOf(run.name, opts.labels)), width: 2, dash: DASHES[k % DASHES.length] },
         hovertemplate: `%{fullData.name}<br>${hover}<br>val loss %{y:.4f}<extra></extra>`,
       });
     }
   } else {
     for (const [key, members] of groupRuns(withData, groupBy)) {
-      const color = colors.colorOf(key);
+      const color = colors.colorOf(key, labelOf(key, opts.labels));
       const curves = members.map((r) => curveOf(r, axis));
       const label = labelOf(key, opts.labels);
       if (members.length === 1) {
@@ -286,21 +284,9 @@ export function lossChart(runs: Run[], opts: LossChartOptions = {}): Figure {
   return { name: opts.name ?? `loss-${axis}${windowPart}`, data, layout, config: { displaylogo: false } };
 }
 
-/**
- * When a run first reaches `target` (linear interpolation between the two evals around the
- * crossing), in seconds or steps; null if it never does.
- */
-export function crossingOf(run: Run, target: number, axis: Axis = "time"): number | null {
-  const c = curveOf(run, axis);
-  for (let i = 0; i < c.x.length; i++) {
-    if (c.y[i] <= target) {
-      if (i === 0) return c.x[0];
-      const t = (c.y[i - 1] - target) / (c.y[i - 1] - c.y[i]);
-      return c.x[i - 1] + t * (c.x[i] - c.x[i - 1]);
-    }
-  }
-  return null;
-}
+// When a run first reaches the target (src/analysis: interpolated between the two evals around it).
+const crossingOf = (run: Run, target: number, axis: Axis): number | null =>
+  axis === "time" ? crossingTime(run, target) : crossingStep(run, target);
 
 /**
  * When each run reaches the target loss: one row per group (fastest on top), a dot per run and,
@@ -324,7 +310,7 @@ export function crossingChart(runs: Run[], opts: CrossingChartOptions): Figure {
 
   const data: Trace[] = [];
   for (const r of reached) {
-    const color = colors.colorOf(r.key);
+    const color = colors.colorOf(r.key, r.label);
     const rowName = r.missed ? `${r.label} (${r.missed} of ${r.xs.length + r.missed} never reach it)` : r.label;
     data.push({
       type: "scatter", mode: "markers", name: `${r.label} runs`, legendgroup: r.key, showlegend: false,

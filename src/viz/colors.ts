@@ -25,13 +25,13 @@ export class ColorMap {
     for (const [name, color] of Object.entries(fixed)) this.byName.set(name, color);
   }
 
-  /** The color of `name`, assigned on first use and kept for the life of this map. */
-  colorOf(name: string): string {
+  /** The color of `name`, assigned on first use and kept for the life of this map; `label` only helps spot the baseline. */
+  colorOf(name: string, label = name): string {
     const known = this.byName.get(name);
     if (known) return known;
     const taken = new Set(this.byName.values());
     // the baseline gets blue, as in the post
-    const start = /baseline/i.test(name) ? 0 : fnv1a(name) % PALETTE.length;
+    const start = /baseline/i.test(name) || /baseline/i.test(label) ? 0 : fnv1a(name) % PALETTE.length;
     const all = [...PALETTE, ...EXTRA];
     let color = all[(start + this.byName.size) % all.length]; // everything taken: cycle
     for (let i = 0; i < all.length; i++) {

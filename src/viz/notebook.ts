@@ -1,6 +1,7 @@
 // Display helpers for tslab notebooks. They send Jupyter display_data messages through tslab's
 // kernel; outside a kernel (tests) a sink set with setDisplaySink receives them instead.
 
+import { toHtml, type HtmlOptions } from "../analysis";
 import type { Figure } from "./figure";
 import { figureHtml, plotlyLoaderHtml, plotlyVersion } from "./plotly";
 
@@ -72,12 +73,9 @@ export interface FrameLike {
 /** What a table can be: HTML already made, rows of plain values (keys are the columns), or a DataFrame. */
 export type TableInput = string | Record<string, unknown>[] | FrameLike;
 
-export interface TableOptions {
-  /** Digits after the point for non-integer numbers (default 4). */
-  digits?: number;
-  /** Column whose values become the row labels (default: "name" or "run" when present). */
+export interface TableOptions extends HtmlOptions {
+  /** Rows only: the column whose values become the row labels (default: "name" or "run" when present). */
   rowLabel?: string;
-  caption?: string;
 }
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -90,7 +88,7 @@ function cell(v: unknown, digits: number): string {
 
 /** Rows of plain values as an HTML table: rounded numbers, right-aligned; a label column as row headers. */
 export function rowsToHtml(rows: Record<string, unknown>[], opts: TableOptions = {}): string {
-  const digits = opts.digits ?? 4;
+  const digits = typeof opts.digits === "number" ? opts.digits : 4;
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const label = opts.rowLabel ?? columns.find((c) => c === "name" || c === "run");
   const rest = columns.filter((c) => c !== label);
@@ -99,18 +97,7 @@ export function rowsToHtml(rows: Record<string, unknown>[], opts: TableOptions =
     `<tr>${label ? `<th style="text-align:left">${cell(r[label], digits)}</th>` : ""}` +
     rest.map((c) => `<td style="text-align:right">${cell(r[c], digits)}</td>`).join("") + "</tr>").join("\n");
   const caption = opts.caption ? `<caption>${esc(opts.caption)}</caption>` : "";
-  return `<table class="valemb-table">${caption}<thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
-}
-
-/** A DataFrame's rows, its index as the "name" column (danfo's default index 0..n-1 is dropped). */
-export function frameRows(df: FrameLike): Record<string, unknown>[] {
-  const values = (df.values as unknown[]).map((v) => (Array.isArray(v) ? v : [v]));
-  const plainIndex = df.index.every((v, i) => v === i);
-  return values.map((row, i) => {
-    const r: Record<string, unknown> = plainIndex || df.columns.includes("name") ? {} : { name: df.index[i] };
-    df.columns.forEach((c, j) => { r[c] = row[j]; });
-    return r;
-  });
+  return `<table class="dataframe">${caption}<thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
 }
 
 /** The header cells of an HTML table (its <thead>, else its first row). */
@@ -120,13 +107,14 @@ function headerColumns(html: string): string[] {
 }
 
 /**
- * Shows a table: HTML (e.g. from src/analysis's DataFrame helper), rows of values, or a danfo
- * DataFrame, with numbers rounded and run names as row labels. The output metadata lists the
+ * Shows a table: HTML, rows of values, or a danfo DataFrame (through src/analysis's toHtml), with
+ * numbers rounded and run names as row labels. The output metadata lists the
  * columns, so tests can check them.
  */
 export function showTable(table: TableInput, opts: TableOptions = {}): void {
-  const rows = typeof table === "string" ? null : Array.isArray(table) ? table : frameRows(table);
-  const html = rows ? rowsToHtml(rows, opts) : (table as string);
+  const html = typeof table === "string" ? table
+    : Array.isArray(table) ? rowsToHtml(table, opts)
+    : toHtml(table as Parameters<typeof toHtml>[0], opts); // a danfo DataFrame: src/analysis's table format
   const columns = headerColumns(html);
   send({
     data: { "text/html": html, "text/plain": `<table: ${columns.join(", ")}>` },

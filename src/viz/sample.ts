@@ -40,7 +40,7 @@ export function sampleRuns(seeds = 3): Run[] {
         const valLoss = 2.6 + 8.23 * (1 + step / 4) ** -0.45 + (offset + runOffset) * progress + 0.0004 * gaussian(rand);
         evals.push({ step, valLoss: Math.round(valLoss * 1e6) / 1e6, timeS: Math.round(step * pace * 1000) / 1000 });
       }
-      runs.push({ name: `${variant}-s${seed}`, source: "sample", evals, totalSteps, meta: { variant, seed, sample: true } });
+      runs.push({ name: `${variant}/seed-${seed}`, source: "sample", evals, totalSteps, meta: { variant, seed, sample: true } });
     }
   });
   return runs;

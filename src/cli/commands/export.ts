@@ -4,6 +4,7 @@
 
 import { parseArgs } from "util";
 import type { Command } from "../main";
+import { loadAndSelect, selectRuns } from "../../analysis";
 import {
   crossingChart, EXPORT_FORMATS, ExportFormat, exportFigures, Figure, lossChart, readChartSpec, Run, sampleRuns, XWindow,
 } from "../../viz";
@@ -23,7 +24,7 @@ RUN_PATH: run folders, raw modded-nanogpt logs or markdown files of logs (as val
                         (default for crossing); variant = meta.variant, meta.layout, or the
                         run name without its seed suffix
   --target LOSS         dashed line at LOSS (loss chart); the threshold (crossing chart, required)
-  --runs A,B,…          only these runs (by name)
+  --runs A,B,…          only these runs (names, * wildcards: "13,15,16", "25 *")
   --label KEY=TEXT      legend label for a run or variant (repeatable)
   --title TEXT          chart title
   --name NAME           file name without extension (default: from the options, e.g. loss-time-1200-1500)
@@ -42,19 +43,6 @@ function num(v: string | undefined, flag: string): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new Error(`${flag}: not a number: '${v}'`);
   return n;
-}
-
-function loadRunsFrom(paths: string[]): Run[] {
-  // src/analysis reads every log format; loaded lazily so --spec and --sample work without it
-  let analysis: { loadRuns: (p: string[]) => { runs: Run[]; problems: { file: string; line?: number; run?: string; message: string }[] } };
-  try {
-    analysis = require("../../analysis");
-  } catch (e) {
-    throw new Error(`reading run logs needs src/analysis (${(e as Error).message.split("\n")[0]})`);
-  }
-  const { runs, problems } = analysis.loadRuns(paths);
-  for (const p of problems) process.stderr.write(`warning: ${p.file}${p.line ? `:${p.line}` : ""}${p.run ? ` (${p.run})` : ""}: ${p.message}\n`);
-  return runs;
 }
 
 export const command: Command = {
@@ -92,16 +80,12 @@ export const command: Command = {
     const figs: Figure[] = [];
     for (const file of values.spec ?? []) figs.push(...readChartSpec(file));
     if (positionals.length > 0 || values.sample) {
-      let runs = values.sample ? sampleRuns() : loadRunsFrom(positionals);
-      if (values.runs) {
-        const wanted = values.runs.split(",").map((s) => s.trim()).filter(Boolean);
-        const missing = wanted.filter((w) => !runs.some((r) => r.name === w));
-        if (missing.length) {
-          throw new Error(`--runs: no run named ${missing.map((m) => `'${m}'`).join(", ")}; runs found: ${runs.map((r) => r.name).join(", ")}`);
-        }
-        runs = wanted.map((w) => runs.find((r) => r.name === w)!);
-      }
-      if (runs.length === 0) throw new Error(`no runs found in ${positionals.join(" ")}`);
+      // same loading and --runs selection as `valemb crossings`
+      const picked = values.sample ? { ...selectRuns(sampleRuns(), values.runs), messages: [] as string[] } : loadAndSelect(positionals, { runs: values.runs });
+      for (const m of picked.messages) process.stderr.write(`warning: ${m}\n`);
+      if (picked.unmatched.length) throw new Error(`--runs: nothing matches ${picked.unmatched.map((p) => `'${p}'`).join(", ")}`);
+      const runs = picked.runs;
+      if (runs.length === 0) throw new Error(`no runs found in ${positionals.join(" ") || "the sample"}`);
       const axis = values.axis as "time" | "step";
       if (axis !== "time" && axis !== "step") throw new Error(`--axis: 'time' or 'step', got '${values.axis}'`);
       const labels: Record<string, string> = {};
