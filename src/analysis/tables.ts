@@ -99,9 +99,12 @@ export function escapeHtml(v: unknown): string {
   return String(v).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
-function formatCell(v: unknown, digits: number, missing: string): string {
-  if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return missing;
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(digits);
+const isMissing = (v: unknown) => v === null || v === undefined || (typeof v === "number" && Number.isNaN(v));
+
+/** Integer columns (counts, steps) print as integers; any other number column with fixed decimals. */
+function formatCell(v: unknown, digits: number, missing: string, integerColumn: boolean): string {
+  if (isMissing(v)) return missing;
+  if (typeof v === "number") return integerColumn ? String(v) : v.toFixed(digits);
   return String(v);
 }
 
@@ -110,9 +113,13 @@ export function formatRows(df: DataFrame, opts: HtmlOptions = {}): { header: str
   const columns = df.columns;
   const values = df.values as unknown[][];
   const digitsOf = (c: string) => (typeof opts.digits === "number" ? opts.digits : opts.digits?.[c] ?? 4);
+  const integerColumn = columns.map((_, j) => values.every((row) => isMissing(row[j]) || Number.isInteger(row[j])));
   return {
     header: [opts.indexName ?? "run", ...columns],
-    rows: values.map((row, i) => [String(df.index[i]), ...row.map((v, j) => formatCell(v, digitsOf(columns[j]), opts.missing ?? "–"))]),
+    rows: values.map((row, i) => [
+      String(df.index[i]),
+      ...row.map((v, j) => formatCell(v, digitsOf(columns[j]), opts.missing ?? "–", integerColumn[j])),
+    ]),
   };
 }
 
@@ -134,7 +141,7 @@ export function toText(df: DataFrame, opts: HtmlOptions = {}): string {
 }
 
 function csvField(v: unknown): string {
-  if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return "";
+  if (isMissing(v)) return "";
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -37,7 +37,7 @@ test("danfo tables: names as index, numeric columns, HTML escaped and rounded, C
   assert.deepEqual(df.columns, ["crossingTimeS", "crossingStep", "finalLoss", "finalStep", "finalTimeS"]);
   const html = toHtml(df, { digits: 2, caption: "a < b" });
   assert.match(html, /^<table class="dataframe"><caption>a &lt; b<\/caption>/);
-  assert.match(html, /<tr><th>&lt;fast &amp; &quot;bold&quot;&gt;<\/th><td>5<\/td><td>50<\/td><td>2<\/td><td>100<\/td><td>10<\/td><\/tr>/);
+  assert.match(html, /<tr><th>&lt;fast &amp; &quot;bold&quot;&gt;<\/th><td>5<\/td><td>50<\/td><td>2.00<\/td><td>100<\/td><td>10<\/td><\/tr>/);
   assert.match(html, /<tr><th>never<\/th><td>–<\/td><td>–<\/td><td>3.50<\/td>/);
   assert.ok(!html.includes("<fast"));
   assert.equal(escapeHtml(`<a href='x'>&</a>`), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
