@@ -1,7 +1,7 @@
 // Significance over seeds: a one-sided one-sample t-test against the target loss (is the mean below
 // 2.92?) and Welch's two-sample test (do two layouts differ?). The t distribution comes from @stdlib.
-import tCdf = require("@stdlib/stats-base-dists-t-cdf");
-import tQuantile = require("@stdlib/stats-base-dists-t-quantile");
+import tCdf from "@stdlib/stats-base-dists-t-cdf"; // not `import x = require`: tslab compiles to ES modules
+import tQuantile from "@stdlib/stats-base-dists-t-quantile";
 
 export function mean(xs: number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
