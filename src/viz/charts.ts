@@ -315,7 +315,7 @@ export function crossingChart(runs: Run[], opts: CrossingChartOptions): Figure {
     data.push({
       type: "scatter", mode: "markers", name: `${r.label} runs`, legendgroup: r.key, showlegend: false,
       x: r.xs, y: r.xs.map(() => rowName),
-      marker: { color, size: 10, opacity: 0.55, line: { width: 1, color: "white" } },
+      marker: { color, size: r.xs.length > 1 ? 10 : 12, opacity: r.xs.length > 1 ? 0.55 : 1, line: { width: 1, color: "white" } },
       hovertemplate: `%{y}<br>%{x:.1f}${unit}<extra></extra>`,
     });
     if (r.xs.length > 1) {
