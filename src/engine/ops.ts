@@ -24,3 +24,6 @@ export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, c
     return picked.sum().neg().div(logits.shape[0]) as tf.Scalar;
   });
 }
+
+/** The reference definitions, kept for tests of any fused replacement. */
+export const referenceOps = { rmsNorm, reluSquared, softcapCrossEntropy } as const;
