@@ -4,9 +4,11 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initWebGPU, probeWebGPU, releaseWebGPU } from "../../src/engine/webgpu";
+import { initEngine, type BackendRequest } from "../../src/engine";
 import { GPT, modelConfig, parseLayout, formatLayout, type GPTConfig } from "../../src/model";
+import { SpeedrunOptimizer } from "../../src/optim";
 
-const USAGE = `usage: bench.ts [--backend webgpu|tensorflow|cpu] [--preset medium|tiny|smoke] [--layers N]
+const USAGE = `usage: bench.ts [--backend webgpu|tensorflow|wasm|cpu] [--preset medium|tiny|smoke] [--layers N]
                 [--seq T] [--batch B] [--steps S] [--max-seconds S] [--allow-fallback]`;
 
 const { values: opt } = parseArgs({
@@ -60,13 +62,8 @@ async function startBackend(name: string): Promise<string> {
     await initWebGPU();
     return a.description || a.device;
   }
-  if (name === "tensorflow") {
-    require("@tensorflow/tfjs-node-gpu"); // registers "tensorflow" on CUDA
-    if (!(await tf.setBackend("tensorflow"))) throw new Error("tf.setBackend('tensorflow') failed");
-    return "tfjs-node-gpu (CUDA)";
-  }
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
-  return name;
+  const info = await initEngine({ backend: name as BackendRequest }); // tensorflow = tfjs-node(-gpu)
+  return `${info.backend}${info.backend === "wasm" ? ` (${info.threads} threads)` : ""}`;
 }
 
 function synthetic(n: number, vocab: number, seed: number): Int32Array {
@@ -86,10 +83,10 @@ async function main(): Promise<number> {
   const nParams = model.numParams();
   console.log(`config: backend=${tf.getBackend()} preset=${opt.preset} layers=${cfg.nLayer}/${base.nLayer} dim=${cfg.dim} ` +
     `heads=${cfg.nHead}x${cfg.headDim} seq=${T} batch=${B} vocab=${cfg.vocabSize} params=${(nParams / 1e6).toFixed(1)}M layout=${cfg.layout}`);
-  console.log("step: forward + backward + SGD update (synthetic tokens)");
+  console.log("step: forward + backward + speedrun optimizer (Adam + Muon), synthetic tokens");
+  const optimizer = new SpeedrunOptimizer(model.params);
 
   const toks = synthetic(B * (T + 1) * steps, cfg.vocabSize, 1234);
-  const lr = 1e-3;
   const times: number[] = [];
   let peakGpu = 0, peakRss = 0, lastLoss = NaN;
   const t0 = performance.now();
@@ -103,7 +100,9 @@ async function main(): Promise<number> {
     const x = slice(0), y = slice(1);
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => model.loss(x, y));
-      for (const p of model.params) { const g = grads[p.variable.name]; if (g) p.variable.assign(p.variable.sub(g.mul(lr))); }
+      const byName: Record<string, tf.Tensor> = {};
+      for (const p of model.params) byName[p.name] = grads[p.variable.name];
+      optimizer.step(byName, step, 1000);
       return value;
     });
     lastLoss = (await loss.data())[0]; // waits for the GPU
@@ -126,6 +125,7 @@ async function main(): Promise<number> {
   console.log(`result: ${result.msPerStep} ms/step, ${result.tokensPerS} tokens/s (steps 2..${times.length}; first step ${result.firstStepMs} ms), ` +
     `peak ${tf.getBackend() === "webgpu" ? "GPU buffers" : "tensor bytes"} ${gib(peakGpu)}, peak RSS ${gib(peakRss)}`);
   console.log(`RESULT ${JSON.stringify(result)}`);
+  optimizer.dispose();
   model.dispose();
   if (opt.backend === "webgpu") releaseWebGPU();
   return 0;
