@@ -113,7 +113,7 @@ export class GPT {
     const nTables = new Set(this.veSlots.filter((s) => s !== null)).size;
 
     const add = (name: string, values: Float32Array, shape: number[], group: ModelParam["group"], mlp = false) => {
-      const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape), true, name)); // tidy frees the initial tensor
+      const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape))); // unnamed: tfjs names are global, two models may coexist
       this.params.push({ name, variable, group, mlp });
       return variable;
     };
