@@ -169,6 +169,28 @@ export async function initWebGPU(): Promise<void> {
   }
   if (!(await tf.setBackend("webgpu"))) throw new Error("WebGPU: tf.setBackend('webgpu') failed (see the message above)");
   await tf.ready();
+  explainReadSync(tf.backend() as unknown as WebGPUBackendLike);
+}
+
+interface WebGPUBackendLike {
+  readSync(dataId: object): unknown;
+  tensorMap: { get(dataId: object): { values?: unknown } | undefined };
+  [READ_SYNC_PATCHED]?: true;
+}
+const READ_SYNC_PATCHED = Symbol("valemb.readSync");
+
+/**
+ * dataSync() of a tensor in GPU memory needs OffscreenCanvas (browsers only): Node would fail with
+ * "OffscreenCanvas is not defined". Say what to do instead; values already on the CPU still read.
+ */
+function explainReadSync(backend: WebGPUBackendLike): void {
+  if (backend[READ_SYNC_PATCHED] || typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== "undefined") return;
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId: object) => {
+    if (backend.tensorMap.get(dataId)?.values != null) return readSync(dataId);
+    throw new Error("dataSync()/arraySync() cannot read GPU memory on the webgpu backend in Node: use `await tensor.data()` (or `await tensor.array()`)");
+  };
+  backend[READ_SYNC_PATCHED] = true;
 }
 
 /** The adapter the active webgpu backend runs on (after initWebGPU). */

@@ -177,3 +177,18 @@ test("webgpu matches cpu", async (t) => {
     releaseWebGPU();
   });
 });
+
+test("dataSync on webgpu: values on the CPU read, GPU memory says to use data()", async (t) => {
+  const env = await webgpuTestEnv();
+  if (env.skip) { t.skip(env.skip); return; }
+  const initial = tf.getBackend();
+  t.after(async () => { releaseWebGPU(); if (initial) await tf.setBackend(initial); });
+  await initWebGPU();
+  const x = tf.range(0, 4096); // large enough not to be computed on the CPU (WEBGPU_CPU_FORWARD)
+  assert.equal(x.dataSync()[3], 3); // range is built on the CPU
+  const y = x.mul(2);
+  assert.throws(() => y.dataSync(), /use `await tensor\.data\(\)`/);
+  assert.equal((await y.data())[4095], 8190);
+  assert.equal(y.dataSync()[4095], 8190); // cached by the async read
+  tf.dispose([x, y]);
+});
