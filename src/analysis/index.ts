@@ -13,6 +13,6 @@ export type { GroupCurve, GroupSummary, RunGroup } from "./groups";
 export { mean, oneSampleTTest, sampleStd, welchTTest } from "./stats";
 export type { OneSampleTTest, SampleSummary, WelchTTest } from "./stats";
 export {
-  crossingRows, crossingTable, escapeHtml, formatRows, groupTable, rankingTable, toCsv, toHtml, toText, writeCsv,
+  crossingRows, crossingTable, escapeHtml, frame, formatRows, groupTable, rankingTable, toCsv, toHtml, toText, writeCsv,
 } from "./tables";
 export type { CrossingRow, HtmlOptions } from "./tables";

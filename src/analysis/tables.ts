@@ -29,8 +29,8 @@ function danfo(): Danfo {
   return quietly(() => require("danfojs-node") as Danfo);
 }
 
-/** One frame from columns of numbers (null = missing), indexed by run or group names. */
-function frame(index: string[], columns: Record<string, (number | null)[]>): DataFrame {
+/** One frame from columns of numbers or labels (null = missing), indexed by run or group names. */
+export function frame(index: string[], columns: Record<string, (number | string | null)[]>): DataFrame {
   const dfd = danfo();
   return quietly(() => new dfd.DataFrame(columns, { index, columns: Object.keys(columns) }));
 }

@@ -1,0 +1,150 @@
+// A section's finished runs, measured the way the post measures: crossing times of the target loss,
+// the order of the variants before the crossing, seeds as mean ± std, and a test against the baseline.
+import * as path from "node:path";
+import {
+  crossingRows, finalEval, frame, groupCurve, loadRuns, rankRuns, summarizeGroup, welchTTest, oneSampleTTest,
+  type CrossingRow, type GroupSummary, type LoadProblem, type Ranking, type Run, type RunGroup,
+} from "../analysis";
+import type { SectionSpec, Variant } from "./sections";
+
+export interface TargetLoss {
+  value: number;
+  /** How the value was chosen, for every table caption. */
+  rule: string;
+}
+
+export interface VariantResult {
+  variant: Variant;
+  runs: Run[];
+  summary: GroupSummary;
+  /** Welch's t-test of final losses, this variant minus the baseline (null for the baseline or < 2 seeds). */
+  vsBaseline: { diff: number; t: number; df: number; p: number; pLess: number } | null;
+  /** One-sided one-sample t-test: is the mean final loss below the target? (null with < 2 seeds) */
+  belowTarget: { t: number; p: number; upperBound: number } | null;
+}
+
+export interface SectionResults {
+  spec: SectionSpec;
+  root: string;
+  target: TargetLoss;
+  variants: VariantResult[];
+  /** Every run, one row each, sorted by crossing time (never-crossed last). */
+  crossings: CrossingRow[];
+  /** Variants' mean curves ranked over the section's window before the crossing. */
+  ranking: Ranking | null;
+  problems: LoadProblem[];
+  missing: string[];
+}
+
+/**
+ * The speedrun's target (2.92) sits at the baseline's mean final loss; at our scale we define it the
+ * same way: the baseline's mean final loss, rounded up to 4 decimals. `override` replaces it.
+ */
+export function targetLoss(baselineRuns: Run[], override?: number): TargetLoss {
+  if (override !== undefined) return { value: override, rule: `set by the user (${override})` };
+  if (baselineRuns.length === 0) throw new Error("no finished baseline runs: cannot define the target loss (train the baseline, or pass a target)");
+  const finals = baselineRuns.map((r) => finalEval(r)!.valLoss);
+  const m = finals.reduce((a, b) => a + b, 0) / finals.length;
+  const value = Math.ceil(m * 1e4) / 1e4;
+  return { value, rule: `baseline mean final val loss over ${finals.length} seed(s), rounded up: ${value.toFixed(4)}` };
+}
+
+/** Load a section's runs from `<root>/<section>/<variant>/seed-<n>` and measure them. */
+export function sectionResults(spec: SectionSpec, opts: { root: string; target?: number; partial?: boolean; variants?: Variant[] }): SectionResults {
+  const dir = path.join(opts.root, spec.name);
+  const wanted = opts.variants ?? spec.variants;
+  const { runs, problems } = loadRuns([dir], { keepIncomplete: opts.partial ?? false });
+  const byVariant = new Map<string, Run[]>();
+  for (const r of runs) {
+    const variant = r.name.split("/")[0];
+    byVariant.set(variant, [...(byVariant.get(variant) ?? []), r]);
+  }
+  const baselineRuns = byVariant.get(spec.baseline) ?? [];
+  const target = targetLoss(baselineRuns, opts.target);
+  const baselineFinals = baselineRuns.map((r) => finalEval(r)!.valLoss);
+  const missing: string[] = [];
+  const variants: VariantResult[] = [];
+  for (const v of wanted) {
+    const vr = byVariant.get(v.name) ?? [];
+    if (vr.length === 0) { missing.push(v.name); continue; }
+    const group: RunGroup = { name: v.name, runs: vr };
+    const finals = vr.map((r) => finalEval(r)!.valLoss);
+    let vsBaseline: VariantResult["vsBaseline"] = null;
+    if (v.name !== spec.baseline && finals.length >= 2 && baselineFinals.length >= 2) {
+      const w = welchTTest(finals, baselineFinals);
+      vsBaseline = { diff: w.diff, t: w.t, df: w.df, p: w.p, pLess: w.pLess };
+    }
+    let belowTarget: VariantResult["belowTarget"] = null;
+    if (finals.length >= 2) {
+      const o = oneSampleTTest(finals, target.value);
+      belowTarget = { t: o.t, p: o.p, upperBound: o.upperBound };
+    }
+    variants.push({ variant: v, runs: vr, summary: summarizeGroup(group, target.value), vsBaseline, belowTarget });
+  }
+  const all = variants.flatMap((v) => v.runs);
+  return { spec, root: opts.root, target, variants, crossings: all.length ? crossingRows(all, target.value) : [], ranking: rankVariants(spec, variants), problems, missing };
+}
+
+/** Rank the variants' mean curves (over seeds) inside the section's window, as fractions of the baseline's length. */
+export function rankVariants(spec: SectionSpec, variants: VariantResult[]): Ranking | null {
+  const base = variants.find((v) => v.variant.name === spec.baseline);
+  if (!base || variants.length < 2) return null;
+  const { axis, fromFrac, toFrac } = spec.rankWindow;
+  const ends = base.runs.map((r) => { const f = finalEval(r)!; return axis === "time" ? f.timeS : f.step; });
+  const end = ends.reduce((a, b) => a + b, 0) / ends.length;
+  const from = fromFrac * end;
+  const to = toFrac * end;
+  // Each variant enters as one pseudo-run: its seeds' mean curve on the ranked axis.
+  const curves: Run[] = variants.map((v) => {
+    const c = groupCurve({ name: v.variant.name, runs: v.runs }, { axis, from, to, points: 101 });
+    return { name: v.variant.name, source: "mean over seeds", totalSteps: null, meta: {}, evals: c.grid.map((x, i) => ({ step: x, timeS: x, valLoss: c.mean[i] })) };
+  });
+  return rankRuns(curves, { from, to, axis, ref: spec.baseline });
+}
+
+/** Variants sorted like the post's list: by mean crossing time, never-crossed ones last by final loss. */
+export function variantsByCrossing(results: SectionResults): VariantResult[] {
+  return [...results.variants].sort((a, b) =>
+    (a.summary.crossingTimeMean ?? Infinity) - (b.summary.crossingTimeMean ?? Infinity) || a.summary.finalLossMean - b.summary.finalLossMean);
+}
+
+/** The section's main table (danfo): one row per variant, seeds as mean ± std, Welch's test against the baseline. */
+export function variantTable(results: SectionResults) {
+  const rows = variantsByCrossing(results);
+  const tables = (layout: string) => new Set(layout.replace(/\./g, "")).size;
+  return frame(rows.map((v) => v.variant.name), {
+    label: rows.map((v) => v.variant.label),
+    layout: rows.map((v) => v.variant.layout),
+    tables: rows.map((v) => tables(v.variant.layout)),
+    seeds: rows.map((v) => v.summary.n),
+    crossed: rows.map((v) => v.summary.nCrossed),
+    crossingTimeS: rows.map((v) => v.summary.crossingTimeMean),
+    crossingTimeStd: rows.map((v) => v.summary.crossingTimeStd),
+    crossingStep: rows.map((v) => v.summary.crossingStepMean),
+    finalLoss: rows.map((v) => v.summary.finalLossMean),
+    finalLossStd: rows.map((v) => v.summary.finalLossStd),
+    dFinalVsBaseline: rows.map((v) => v.vsBaseline?.diff ?? null),
+    pVsBaseline: rows.map((v) => v.vsBaseline?.p ?? null),
+  });
+}
+
+/** The order before the crossing (danfo): variants' mean curves ranked over the section's window. */
+export function rankingByVariant(results: SectionResults) {
+  const r = results.ranking;
+  if (!r) return null;
+  const label = new Map(results.variants.map((v) => [v.variant.name, v.variant.label]));
+  return frame(r.rows.map((x) => x.run), {
+    label: r.rows.map((x) => label.get(x.run) ?? ""),
+    meanRank: r.rows.map((x) => x.meanRank),
+    meanLoss: r.rows.map((x) => x.meanLoss),
+    meanGapToBaseline: r.rows.map((x) => x.meanGapToRef),
+  });
+}
+
+/** One line saying what the table's numbers are, for captions. */
+export function caption(results: SectionResults): string {
+  const r = results.ranking;
+  return `target loss ${results.target.value.toFixed(4)} (${results.target.rule})` +
+    (r ? `; ranked over ${r.axis} ${r.from.toFixed(r.axis === "time" ? 1 : 0)}–${r.to.toFixed(r.axis === "time" ? 1 : 0)}${r.axis === "time" ? " s" : ""}` : "") +
+    (results.missing.length ? `; not yet run: ${results.missing.join(", ")}` : "");
+}
