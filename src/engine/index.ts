@@ -2,7 +2,7 @@
 //   const info = await initEngine();            // best backend available, reasons for the others
 //   const info = await initEngine({ backend: "wasm", threads: 2 });
 // VALEMB_BACKEND (auto|tensorflow|webgpu|wasm|cpu) and VALEMB_THREADS set the defaults.
-import os = require("node:os");
+import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { defaultCandidates, wasmModule } from "./backends";
 import { parseBackendRequest, selectBackend, type BackendName, type BackendRequest, type Candidate } from "./select";

@@ -254,10 +254,10 @@ function cpuFallback(kernelName: string): KernelFunc {
       readSync(id: DataId): tf.backend_util.BackendValues;
       disposeData(id: DataId, force?: boolean): boolean;
     };
-    const cpuInputs: Record<string, TensorInfo> = {};
-    for (const [name, t] of Object.entries(inputs)) {
-      cpuInputs[name] = { dataId: cpu.write(backend.readSync(t.dataId), t.shape, t.dtype), shape: t.shape, dtype: t.dtype };
-    }
+    const copy = (t: TensorInfo): TensorInfo => ({ dataId: cpu.write(backend.readSync(t.dataId), t.shape, t.dtype), shape: t.shape, dtype: t.dtype });
+    // Most kernels name their inputs; a few (Einsum, AddN, Concat, Pack) take an array.
+    const cpuInputs = Array.isArray(inputs) ? (inputs as TensorInfo[]).map(copy)
+      : Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, copy(t)]));
     try {
       const result = cpuKernel({ inputs: cpuInputs, attrs, backend: cpu });
       const copyBack = (o: TensorInfo): TensorInfo => {

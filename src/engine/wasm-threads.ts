@@ -6,10 +6,11 @@
 //  2. backend.cc caps the pool at emscripten_num_logical_cores()/2 (it assumes hyper-threading), and
 //     in Node that is os.cpus().length: on a 2-vCPU machine the cap is 1 thread. os.cpus() reports
 //     2×threads during start-up so the cap becomes the requested count.
-// `import =` keeps the real module object: os.cpus is patched in place, a namespace copy would not do.
-import os = require("node:os");
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+
+// require, not import: os.cpus is patched in place, and an import namespace may be a copy.
+const os: typeof import("node:os") = require("node:os");
 
 const PTHREAD_WORKER = path.join(__dirname, "wasm-pthread-worker.js");
 
