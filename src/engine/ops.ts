@@ -5,8 +5,8 @@ import * as tf from "@tensorflow/tfjs";
 /** PyTorch's F.rms_norm default eps for float32 (torch.finfo(float32).eps). */
 export const RMS_EPS = 1.1920928955078125e-7;
 
-/** x / sqrt(mean(x², last axis) + eps), no learned gain (modded-nanogpt's norm). */
-export function rmsNorm(x: tf.Tensor): tf.Tensor {
+/** x / sqrt(mean(x², last axis) + eps), no learned gain (modded-nanogpt's norm). Reference composite. */
+function rmsNormReference(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => x.mul(tf.rsqrt(x.square().mean(-1, true).add(RMS_EPS))));
 }
 
@@ -26,4 +26,22 @@ export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, c
 }
 
 /** The reference definitions, kept for tests of any fused replacement. */
-export const referenceOps = { rmsNorm, reluSquared, softcapCrossEntropy } as const;
+export const referenceOps = { rmsNorm: rmsNormReference, reluSquared, softcapCrossEntropy } as const;
+
+/**
+ * rmsNorm with a hand-written gradient: autograd of the composite records ~10 backward kernels and
+ * keeps x², its mean and the broadcast intermediates alive; here y = x·r with r = rsqrt(mean(x²)+eps)
+ * and dx = r·(dy − y·mean(dy·y)), saving only y and r.
+ */
+export const rmsNorm: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x, save) => {
+  const r = tf.rsqrt((x as tf.Tensor).square().mean(-1, true).add(RMS_EPS));
+  const y = (x as tf.Tensor).mul(r);
+  (save as tf.GradSaveFunc)([y, r]);
+  return {
+    value: y,
+    gradFunc: (dy, saved) => {
+      const [ys, rs] = saved;
+      return (dy as tf.Tensor).sub(ys.mul((dy as tf.Tensor).mul(ys).mean(-1, true))).mul(rs);
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
