@@ -175,6 +175,12 @@ export class GPT {
     });
   }
 
+  /** Loss and the gradient of every parameter, keyed by parameter name (the caller disposes both). */
+  lossAndGrads(inputs: tf.Tensor2D, targets: tf.Tensor2D): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    const { value, grads } = tf.variableGrads(() => this.loss(inputs, targets), this.params.map((p) => p.variable));
+    return { loss: value, grads: Object.fromEntries(this.params.map((p) => [p.name, grads[p.variable.name]])) };
+  }
+
   /** Raw (not soft-capped) logits over the padded vocabulary: [B·T, paddedVocab]. */
   logits(inputs: tf.Tensor2D): tf.Tensor2D {
     const cfg = this.cfg;

@@ -1,5 +1,6 @@
 // Adam as torch.optim.Adam(W) with weight_decay 0: bias-corrected moments, eps added after the bias correction.
 import * as tf from "@tensorflow/tfjs";
+import { gradOf } from "./types";
 import type { StateTensor, TrainableParam } from "./types";
 
 export interface AdamOptions {
@@ -22,12 +23,12 @@ export class Adam {
   /** One update; lrs[i] is the (scheduled) learning rate of params[i]. */
   step(grads: Record<string, tf.Tensor>, lrs: number[]): void {
     const { beta1, beta2, eps } = this.opts;
+    const gs = this.params.map((p) => gradOf(grads, p, "Adam"));
     this.t += 1;
     const bc1 = 1 - beta1 ** this.t, bc2 = 1 - beta2 ** this.t;
     tf.tidy(() => {
       this.params.forEach((p, i) => {
-        const g = grads[p.name];
-        if (!g) throw new Error(`Adam: no gradient for "${p.name}"`);
+        const g = gs[i];
         const m = this.m[i].mul(beta1).add(g.mul(1 - beta1));
         const v = this.v[i].mul(beta2).add(g.square().mul(1 - beta2));
         this.m[i].assign(m);

@@ -1,5 +1,6 @@
 // Optimizers: Adam + Muon as in the speedrun, and their schedules.
 export type { TrainableParam, StateTensor } from "./types";
+export { gradOf } from "./types";
 export { lrFactor, muonMomentum } from "./schedule";
 export { Adam } from "./adam";
 export type { AdamOptions } from "./adam";

@@ -2,6 +2,7 @@
 // Matrices of the same (wide-oriented) shape are stacked and orthogonalized in one batched pass,
 // so a step costs a few dozen kernels per shape instead of per matrix.
 import * as tf from "@tensorflow/tfjs";
+import { gradOf } from "./types";
 import type { TrainableParam } from "./types";
 
 /** NS5 coefficient triples (a, b, c), one per iteration, from the speedrun. */
@@ -89,11 +90,11 @@ export class Muon {
 
   /** One update. lr already includes the schedule; momentum from muonMomentum. */
   step(grads: Record<string, tf.Tensor>, lr: number, momentum: number): void {
+    for (const g of this.groups) for (const m of g.members) gradOf(grads, m.param, "Muon"); // all present before any update
     tf.tidy(() => {
       for (const g of this.groups) {
         const parts = g.members.map((m) => {
-          const grad = grads[m.param.name];
-          if (!grad) throw new Error(`Muon: no gradient for "${m.param.name}"`);
+          const grad = gradOf(grads, m.param, "Muon");
           const stacked = grad.reshape([m.count, m.rows, m.cols]);
           return m.tall ? stacked.transpose([0, 2, 1]) : stacked;
         });

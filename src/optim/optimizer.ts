@@ -3,6 +3,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { Adam } from "./adam";
 import { Muon } from "./muon";
 import { lrFactor, muonMomentum } from "./schedule";
+import { gradOf } from "./types";
 import type { StateTensor, TrainableParam } from "./types";
 
 export interface OptimizerConfig {
@@ -37,9 +38,11 @@ export class SpeedrunOptimizer {
   private readonly adam: Adam;
   private readonly muon: Muon;
   private readonly adamLrs: number[];
+  private readonly params: TrainableParam[];
 
   constructor(params: TrainableParam[], cfg: Partial<OptimizerConfig> = {}) {
     this.cfg = { ...SPEEDRUN_OPTIMIZER, ...cfg };
+    this.params = params;
     const names = new Set<string>();
     for (const p of params) {
       if (names.has(p.name)) throw new Error(`optimizer: parameter name "${p.name}" appears twice`);
@@ -53,10 +56,14 @@ export class SpeedrunOptimizer {
     });
   }
 
-  /** Apply one update for training step `step` (0-based) of `totalSteps`. */
+  /**
+   * Apply one update for training step `step` (0-based) of `totalSteps`. `grads` straight from
+   * tf.variableGrads (keyed by variable) or from GPT.lossAndGrads (keyed by parameter name).
+   */
   step(grads: Record<string, tf.Tensor>, step: number, totalSteps: number): void {
     const f = lrFactor(step, totalSteps, this.cfg.cooldownFrac) * this.cfg.lrMultiplier;
     const mom = this.cfg.muonMomentum;
+    for (const p of this.params) gradOf(grads, p, "optimizer"); // fail before anything is updated
     this.adam.step(grads, this.adamLrs.map((lr) => lr * f));
     this.muon.step(grads, this.cfg.muonLr * f, muonMomentum(step, mom.warmupSteps, mom.start, mom.end));
   }

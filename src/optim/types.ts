@@ -1,4 +1,4 @@
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 
 /** A tensor the optimizers update, and which rule applies (the model's params have this shape). */
 export interface TrainableParam {
@@ -14,4 +14,15 @@ export interface TrainableParam {
 export interface StateTensor {
   shape: number[];
   data: Float32Array;
+}
+
+/**
+ * A parameter's gradient from `grads`, keyed by the tf variable's name (what tf.variableGrads returns)
+ * or by the parameter's name (what GPT.lossAndGrads returns).
+ */
+export function gradOf(grads: Record<string, tf.Tensor>, p: TrainableParam, who: string): tf.Tensor {
+  const g = grads[p.variable.name] ?? grads[p.name];
+  if (!g) throw new Error(`${who}: no gradient for "${p.name}"`);
+  if (g.size !== p.variable.size) throw new Error(`${who}: gradient for "${p.name}" has shape [${g.shape}], the parameter [${p.variable.shape}]`);
+  return g;
 }

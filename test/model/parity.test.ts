@@ -67,7 +67,7 @@ test("parity with PyTorch: smoke model, gradients, Muon, Adam, 4 steps", async (
   const track = (k: string, e: number) => { worst[k] = Math.max(worst[k] ?? 0, e); };
 
   for (let step = 0; step < golden.totalSteps; step++) {
-    const { value, grads } = tf.variableGrads(() => model.loss(inputs, targets));
+    const { loss: value, grads } = model.lossAndGrads(inputs, targets);
     track("loss", close(value.dataSync()[0], golden.losses[step], 1e-5, `loss at step ${step}`));
     if (step === 0) {
       for (const [name, norm] of Object.entries(golden.gradNorms)) {
@@ -83,7 +83,7 @@ test("parity with PyTorch: smoke model, gradients, Muon, Adam, 4 steps", async (
     }
     const before = step === 0 ? Object.fromEntries(Object.keys({ ...golden.firstUpdate.muon, ...golden.firstUpdate.adam }).map((n) => [n, byName[n].dataSync().slice()])) : {};
     opt.step(grads, step, golden.totalSteps);
-    tf.dispose([value, grads]);
+    tf.dispose([value, ...Object.values(grads)]);
     if (step === 0) {
       for (const kind of ["muon", "adam"] as const) {
         for (const [name, ref] of Object.entries(golden.firstUpdate[kind]) as [string, { norm: number; head: number[] }][]) {
