@@ -175,7 +175,7 @@ function baseLayout(title: string | undefined, width: number, height: number): R
 
 /** Same number of decimals on every tick (Plotly alone writes 2.9 next to 2.905). */
 function tickFormat(range: [number, number]): string {
-  const step = (range[1] - range[0]) / 6;
+  const step = (range[1] - range[0]) / 10; // finer than Plotly's own tick spacing, so no two ticks print alike
   return `.${Math.min(6, Math.max(0, Math.ceil(-Math.log10(step))))}f`;
 }
 

@@ -114,5 +114,6 @@ export function serverCommand(jp: JupyterPython, opts: ServerOptions): { command
     "--ip=127.0.0.1", `--port=${opts.port}`, "--port-retries=0", `--notebook-dir=${opts.notebookDir}`,
   ];
   if (!opts.openBrowser) args.push("--no-browser");
+  if (process.getuid?.() === 0) args.push("--allow-root"); // containers and CI run as root; Jupyter refuses without it
   return { command: jp.python, args, env: { ...jupyterEnv(opts.root), JUPYTER_TOKEN: opts.token } };
 }
