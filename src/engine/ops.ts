@@ -10,13 +10,13 @@ function rmsNormReference(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => x.mul(tf.rsqrt(x.square().mean(-1, true).add(RMS_EPS))));
 }
 
-/** relu(x)², the MLP activation. */
-export function reluSquared(x: tf.Tensor): tf.Tensor {
+/** relu(x)², the MLP activation. Reference composite. */
+function reluSquaredReference(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.relu(x).square());
 }
 
-/** Mean cross-entropy of soft-capped logits: cap·l/sqrt(l² + cap²). logits [N, V], targets [N] int32. */
-export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, cap: number): tf.Scalar {
+/** Mean cross-entropy of soft-capped logits: cap·l/sqrt(l² + cap²). logits [N, V], targets [N] int32. Reference composite. */
+function softcapCrossEntropyReference(logits: tf.Tensor2D, targets: tf.Tensor1D, cap: number): tf.Scalar {
   return tf.tidy(() => {
     const capped = logits.mul(cap).div(tf.sqrt(logits.square().add(cap * cap)));
     const logp = tf.logSoftmax(capped);
@@ -26,7 +26,7 @@ export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, c
 }
 
 /** The reference definitions, kept for tests of any fused replacement. */
-export const referenceOps = { rmsNorm: rmsNormReference, reluSquared, softcapCrossEntropy } as const;
+export const referenceOps = { rmsNorm: rmsNormReference, reluSquared: reluSquaredReference, softcapCrossEntropy: softcapCrossEntropyReference } as const;
 
 /**
  * rmsNorm with a hand-written gradient: autograd of the composite records ~10 backward kernels and
@@ -45,3 +45,67 @@ export const rmsNorm: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x, save) => {
     },
   };
 }) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * relu(x)² with a hand-written gradient: autograd records square's and relu's backward (4 kernels,
+ * keeping x and relu(x)); here dx = dy·(2·relu(x)), the same products in the same order, so the
+ * result is bit-identical to the composite's (where x ≤ 0 both are 0).
+ */
+export const reluSquared: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x, save) => {
+  const r = tf.relu(x as tf.Tensor);
+  (save as tf.GradSaveFunc)([r]);
+  return { value: r.square(), gradFunc: (dy, [rs]) => (dy as tf.Tensor).mul(rs.mul(2)) };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/** Backends whose tensors live in this process's memory, where a dataSync costs a copy and no stall. */
+function onHostBackend(): boolean {
+  const b = tf.getBackend();
+  return b === "wasm" || b === "cpu";
+}
+
+/**
+ * Mean cross-entropy of soft-capped logits in one pass over the logits, without a one-hot over the
+ * vocabulary: per row z = cap·l/√(l²+cap²), loss = logsumexp(z) − z[target], and the gradient
+ * dL/dl = (softmax(z) − onehot)·cap³/(l²+cap²)^1.5 / N is computed in the same pass and saved, so the
+ * backward pass is one multiply. On wasm/cpu the pass runs in JS (float64 inside, float32 out);
+ * elsewhere (GPU backends, where reading tensors back stalls) the reference composite runs.
+ * Targets must lie in [0, V) (the composite's one-hot silently gives backend-dependent values otherwise).
+ */
+export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, cap: number): tf.Scalar {
+  if (!onHostBackend()) return softcapCrossEntropyReference(logits, targets, cap);
+  const [N, V] = logits.shape;
+  if (targets.shape[0] !== N) throw new Error(`softcapCrossEntropy: ${N} rows of logits but ${targets.shape[0]} targets`);
+  const t = targets.dataSync();
+  for (let i = 0; i < N; i++) {
+    if (!(t[i] >= 0 && t[i] < V)) throw new Error(`softcapCrossEntropy: target ${t[i]} of row ${i} is not a class in [0, ${V})`);
+  }
+  const fused = tf.customGrad((l, save) => {
+    const x = (l as tf.Tensor).dataSync() as Float32Array;
+    const grad = new Float32Array(N * V);
+    const z = new Float64Array(V), dz = new Float64Array(V);
+    const cap2 = cap * cap, cap3 = cap2 * cap;
+    let total = 0;
+    for (let i = 0; i < N; i++) {
+      const row = i * V;
+      let max = -Infinity;
+      for (let j = 0; j < V; j++) {
+        const v = x[row + j], s = 1 / Math.sqrt(v * v + cap2);
+        z[j] = cap * v * s;
+        dz[j] = cap3 * s * s * s;
+        if (z[j] > max) max = z[j];
+      }
+      const target = t[i];
+      total -= z[target];
+      let sum = 0;
+      for (let j = 0; j < V; j++) { z[j] = Math.exp(z[j] - max); sum += z[j]; } // z now holds exp(z − max)
+      total += Math.log(sum) + max;
+      const invSum = 1 / sum;
+      for (let j = 0; j < V; j++) grad[row + j] = (z[j] * invSum * dz[j]) / N;
+      grad[row + target] = ((z[target] * invSum - 1) * dz[target]) / N;
+    }
+    const g = tf.tensor2d(grad, [N, V]);
+    (save as tf.GradSaveFunc)([g]);
+    return { value: tf.scalar(total / N), gradFunc: (dy, [gs]) => gs.mul(dy as tf.Tensor) };
+  });
+  return fused(logits) as tf.Scalar;
+}

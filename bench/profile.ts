@@ -1,0 +1,49 @@
+// Where a training step's milliseconds go: per-kernel totals from tf.profile, and the step's wall time.
+//   node --import tsx bench/profile.ts [--preset tiny] [--batch 16] [--steps 5] [--top 25]
+import { parseArgs } from "node:util";
+import * as os from "node:os";
+import * as tf from "@tensorflow/tfjs";
+import { initEngine } from "../src/engine";
+import { GPT, modelConfig } from "../src/model";
+import { SpeedrunOptimizer } from "../src/optim";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    preset: { type: "string", default: "tiny" }, batch: { type: "string", default: "16" },
+    steps: { type: "string", default: "5" }, top: { type: "string", default: "25" }, threads: { type: "string" },
+  } });
+  const info = await initEngine({ backend: "wasm", threads: values.threads ? Number(values.threads) : undefined });
+  const cfg = modelConfig(values.preset!);
+  const B = Number(values.batch), T = cfg.seqLen, steps = Number(values.steps);
+  const model = new GPT(cfg, 0);
+  const opt = new SpeedrunOptimizer(model.params);
+  let seed = 1;
+  const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed; };
+  const batch = () => Int32Array.from({ length: B * T }, () => rand() % cfg.vocabSize);
+  const step = (i: number) => {
+    const x = tf.tensor2d(batch(), [B, T], "int32"), y = tf.tensor2d(batch(), [B, T], "int32");
+    const { loss, grads } = model.lossAndGrads(x, y);
+    opt.step(grads, i, 1000);
+    loss.dataSync();
+    tf.dispose([x, y, loss, ...Object.values(grads)]);
+  };
+  step(0); step(1); // warm-up (XNNPACK operator caches, first-use allocations)
+  const wall: number[] = [];
+  for (let i = 0; i < steps; i++) { const t0 = performance.now(); step(i + 2); wall.push(performance.now() - t0); }
+  wall.sort((a, b) => a - b);
+  const prof = await tf.profile(() => step(100));
+  const byName = new Map<string, { n: number; ms: number }>();
+  let total = 0;
+  for (const k of prof.kernels) {
+    const ms = Number(k.kernelTimeMs) || 0;
+    const key = k.name === "BatchMatMul" ? `BMM ${k.inputShapes.map((s) => `[${s}]`).join("x")}` : k.name;
+    const e = byName.get(key) ?? { n: 0, ms: 0 };
+    e.n++; e.ms += ms; total += ms; byName.set(key, e);
+  }
+  const rows = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  console.log(`backend ${info.backend} threads ${info.threads} preset ${values.preset} B=${B} T=${T} load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`step wall ms: median ${wall[Math.floor(wall.length / 2)].toFixed(1)} (min ${wall[0].toFixed(1)}); profiled: ${prof.kernels.length} kernels, ${total.toFixed(1)} ms in kernels`);
+  for (const [name, e] of rows.slice(0, Number(values.top))) console.log(`${name.padEnd(40)} ${String(e.n).padStart(5)} ${e.ms.toFixed(1).padStart(8)} ms ${(100 * e.ms / total).toFixed(1).padStart(5)}%`);
+  console.log(`numTensors ${tf.memory().numTensors}`);
+}
+main().catch((e) => { console.error(e); process.exit(1); });
