@@ -1,0 +1,169 @@
+// `valemb train`: one training run into a run folder, with a progress bar (or JSON lines) on stderr.
+import { parseArgs } from "node:util";
+import type { Command } from "../main";
+import type { TrainProgress } from "../../train";
+
+const usage = `usage: valemb train --out <run folder> [--preset tiny] [--layout 012..........012] [--seed 0]
+                    [--steps N] [--data data/fortunes] [--backend auto|tensorflow|webgpu|wasm|cpu]
+                    [--threads N] [--lr-mult X] [--eval-every N] [--batch N] [--val-tokens N]
+                    [--checkpoint-every N] [--keep-checkpoint] [--force] [--json-progress] [--json]
+
+Trains the modded-nanogpt GPT with a value-embedding layout and writes <out>/log.txt
+(modded-nanogpt lines), evals.jsonl and meta.json. Checkpoints at every evaluation; re-running the
+same command after a kill (or Ctrl-C) resumes from the last checkpoint. A finished run folder is
+left as it is; a folder holding another run is refused unless --force.
+
+  --preset           medium | tiny | smoke (default tiny); sets model size and training defaults
+  --layout           value-embedding layout, one character per layer (default: the baseline)
+  --steps            training steps (tiny: 400)
+  --data             dataset folder (default data/fortunes; medium: FineWeb shards, required)
+  --lr-mult          multiplies every learning rate (tiny: 4)
+  --eval-every       validation every N steps, and at the end (tiny: 25)
+  --batch            sequences per step (tiny: 16)
+  --val-tokens       size of the fixed validation set (tiny: 32768)
+  --checkpoint-every checkpoint every N steps (default: at each evaluation)
+  --keep-checkpoint  keep checkpoint.ckpt (final weights) when the run finishes
+  --force            start over, overwriting the run folder
+  --json-progress    one JSON object per line on stderr instead of the progress bar
+  --json             print the result as JSON on stdout`;
+
+function intOpt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`--${name}: not an integer: ${v}`);
+  return n;
+}
+
+function numOpt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`--${name}: not a number: ${v}`);
+  return n;
+}
+
+function duration(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${Math.round(s)}s`;
+}
+
+/** A one-line bar redrawn in place on a terminal; elsewhere a line every ~5% and at each evaluation. */
+function progressPrinter(json: boolean): (p: TrainProgress) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastVal: number | null = null;
+  let lastPrinted = -1;
+  return (p) => {
+    if (json) {
+      const rec = { step: p.step, totalSteps: p.totalSteps, trainLoss: p.trainLoss, ...(p.valLoss !== undefined ? { valLoss: p.valLoss } : {}), tokensPerS: Math.round(p.tokensPerS), etaS: Math.round(p.etaS) };
+      process.stderr.write(JSON.stringify(rec) + "\n");
+      return;
+    }
+    if (p.valLoss !== undefined) lastVal = p.valLoss;
+    const frac = p.step / p.totalSteps;
+    const width = 24;
+    const filled = Math.round(frac * width);
+    const line =
+      `[${"#".repeat(filled)}${".".repeat(width - filled)}] step ${p.step}/${p.totalSteps}` +
+      (p.trainLoss !== null ? ` loss ${p.trainLoss.toFixed(4)}` : "") +
+      (lastVal !== null ? ` val ${lastVal.toFixed(4)}` : "") +
+      ` | ${Math.round(p.tokensPerS).toLocaleString("en-US")} tok/s | ETA ${duration(p.etaS)}`;
+    if (tty) {
+      process.stderr.write(`\r\x1b[K${line}`);
+      if (p.step === p.totalSteps && p.valLoss !== undefined) process.stderr.write("\n");
+      return;
+    }
+    const every = Math.max(1, Math.ceil(p.totalSteps / 20));
+    if (p.valLoss !== undefined || (p.step % every === 0 && p.step !== lastPrinted)) {
+      process.stderr.write(line + "\n");
+      lastPrinted = p.step;
+    }
+  };
+}
+
+export const command: Command = {
+  summary: "train a model with a value-embedding layout into a run folder",
+  usage,
+  async run(argv: string[]): Promise<number> {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        preset: { type: "string", default: "tiny" },
+        layout: { type: "string" },
+        seed: { type: "string" },
+        steps: { type: "string" },
+        out: { type: "string" },
+        data: { type: "string" },
+        backend: { type: "string" },
+        threads: { type: "string" },
+        "lr-mult": { type: "string" },
+        "eval-every": { type: "string" },
+        batch: { type: "string" },
+        "val-tokens": { type: "string" },
+        "checkpoint-every": { type: "string" },
+        "keep-checkpoint": { type: "boolean", default: false },
+        force: { type: "boolean", default: false },
+        "json-progress": { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+      },
+      strict: true,
+    });
+    if (!values.out) {
+      process.stderr.write(`valemb train: --out <run folder> is required\n\n${usage}\n`);
+      return 2;
+    }
+    const { train, TrainDivergedError } = require("../../train") as typeof import("../../train");
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts > 1) process.exit(130);
+      process.stderr.write("\ninterrupt: stopping after this step and writing a checkpoint (Ctrl-C again to quit at once)\n");
+      controller.abort();
+    };
+    process.on("SIGINT", onSigint);
+    try {
+      const result = await train({
+        preset: values.preset!,
+        out: values.out,
+        layout: values.layout,
+        seed: intOpt("seed", values.seed),
+        steps: intOpt("steps", values.steps),
+        data: values.data,
+        backend: values.backend,
+        threads: intOpt("threads", values.threads),
+        lrMult: numOpt("lr-mult", values["lr-mult"]),
+        evalEvery: intOpt("eval-every", values["eval-every"]),
+        batchSize: intOpt("batch", values.batch),
+        valTokens: intOpt("val-tokens", values["val-tokens"]),
+        checkpointEvery: intOpt("checkpoint-every", values["checkpoint-every"]),
+        keepCheckpoint: values["keep-checkpoint"],
+        force: values.force,
+        signal: controller.signal,
+        onProgress: progressPrinter(values["json-progress"]!),
+      });
+      if (values.json) {
+        process.stdout.write(JSON.stringify(result) + "\n");
+      } else if (result.skipped) {
+        process.stdout.write(`${result.out}: already finished (final val_loss ${result.finalValLoss?.toFixed(6)}); nothing to do\n`);
+      } else if (!result.finished) {
+        process.stdout.write(`${result.out}: interrupted after step ${result.stepsDone}/${result.totalSteps}, checkpoint written; run the same command to resume\n`);
+      } else {
+        process.stdout.write(
+          `${result.out}: ${result.totalSteps} steps, final val_loss ${result.finalValLoss!.toFixed(6)}, ` +
+            `train time ${(result.trainTimeMs / 1000).toFixed(1)} s (${result.stepAvgMs.toFixed(1)} ms/step, ` +
+            `${Math.round(result.tokensPerS).toLocaleString("en-US")} tokens/s), backend ${result.backend}` +
+            (result.resumedFrom !== null ? `, resumed from step ${result.resumedFrom}` : "") + "\n",
+        );
+      }
+      return result.finished ? 0 : 130;
+    } catch (err) {
+      if (err instanceof TrainDivergedError) {
+        process.stderr.write(`\nvalemb train: ${err.message}\n`);
+        return 3;
+      }
+      throw err;
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
+  },
+};

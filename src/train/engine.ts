@@ -1,0 +1,16 @@
+// Backend start-up for training (src/engine: wasm threads, fast kernels, or tfjs-node/WebGPU).
+import { initEngine } from "../engine";
+import type { BackendRequest } from "../engine";
+
+export interface EngineSummary {
+  backend: string;
+  threads: number | null;
+  /** What initEngine reported (simd, tfjs version, skipped backends, kernels). */
+  info: Record<string, unknown>;
+}
+
+export async function startEngine(backend?: string, threads?: number): Promise<EngineSummary> {
+  const info = await initEngine({ backend: backend as BackendRequest | undefined, threads });
+  const { adapter: _adapter, ...rest } = info; // the adapter object is not JSON data
+  return { backend: info.backend, threads: info.threads, info: rest };
+}

@@ -1,0 +1,13 @@
+// Training: presets, the trainer, the run-folder formats, checkpoints.
+export { TRAIN_PRESETS } from "./presets";
+export type { TrainPreset } from "./presets";
+export { train, TrainDivergedError, DEFAULT_DATA_DIR } from "./trainer";
+export type { TrainOptions, TrainProgress, RunResult } from "./trainer";
+export { LOG_LINE_RE, formatValLine, formatTrainLine, evalRecord } from "./log";
+export type { EvalRecord } from "./log";
+export { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from "./checkpoint";
+export type { CheckpointState, TensorEntry } from "./checkpoint";
+export { speedrunOptimizer } from "./optimizer";
+export type { StepOptimizer, OptimizerFactory, OptimizerSettings } from "./optimizer";
+export { startEngine } from "./engine";
+export type { EngineSummary } from "./engine";

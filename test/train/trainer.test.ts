@@ -1,0 +1,129 @@
+// Trainer end to end on the shipped corpus with the smoke preset (a few seconds of training).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { LOG_LINE_RE, TrainDivergedError, train, CHECKPOINT_FILE, readCheckpoint } from "../../src/train";
+import type { TrainOptions } from "../../src/train";
+import { parseRawLog } from "../../src/analysis";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-train-"));
+process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
+const base = { preset: "smoke", steps: 30, evalEvery: 10, seed: 1 } satisfies Partial<TrainOptions>;
+const read = (dir: string, f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+const valLines = (dir: string) => read(dir, "log.txt").split("\n").filter((l) => l.includes("val_loss"));
+const valLosses = (dir: string) => valLines(dir).map((l) => l.split(" ")[1]);
+
+const runA = path.join(tmp, "a");
+
+test("smoke training: loss goes down, run folder complete, log lines parse", async () => {
+  const tensors: number[] = [];
+  const r = await train({ ...base, out: runA, onProgress: (p) => { if (p.valLoss === undefined) tensors.push(tf.memory().numTensors); } });
+  assert.equal(r.finished, true);
+  assert.equal(tensors.length, 30);
+  assert.deepEqual(new Set(tensors.slice(1)).size, 1, `tensor count flat across steps: ${tensors}`);
+  assert.deepEqual(r.evals.map((e) => e.step), [0, 10, 20, 30]);
+  const first = r.evals[0].val_loss, last = r.evals[3].val_loss;
+  assert.ok(last < first - 0.4, `val loss ${first} → ${last}`);
+
+  const lines = read(runA, "log.txt").trimEnd().split("\n");
+  assert.equal(lines.length, 30 + 4, "30 training lines + 4 validation lines");
+  for (const l of lines) assert.match(l, LOG_LINE_RE);
+  assert.match(lines[0], /^step:0\/30 val_loss:\d+\.\d{6} train_time:0ms step_avg:0\.00ms$/);
+  assert.match(lines[1], /^step:1\/30 train_time:\d+ms step_avg:\d+\.\d\dms$/);
+  // as in modded-nanogpt: the training line of step 10 comes before its validation line
+  assert.match(lines[10], /^step:10\/30 train_time/);
+  assert.match(lines[11], /^step:10\/30 val_loss/);
+  // the analysis reads it
+  const problems: unknown[] = [];
+  const run = parseRawLog(read(runA, "log.txt"), "log.txt", "a", problems as never);
+  assert.deepEqual(problems, []);
+  assert.equal(run?.evals.length, 4);
+  assert.equal(run?.evals[3].valLoss, last);
+
+  const evals = read(runA, "evals.jsonl").trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(Object.keys(evals[1]), ["step", "total_steps", "val_loss", "train_time_ms", "step_avg_ms"]);
+  const meta = JSON.parse(read(runA, "meta.json"));
+  for (const k of ["run", "preset", "layout", "seed", "steps", "config", "train", "backend", "threads", "versions", "git", "identity", "started", "finished"]) {
+    assert.ok(k in meta, `meta.json has ${k}`);
+  }
+  assert.equal(meta.layout, "012..........012");
+  assert.equal(meta.config.vocabSize, 2048, "the data decides the vocabulary");
+  assert.equal(meta.config.eotToken, 2047);
+  assert.ok(meta.finished);
+  assert.equal(fs.existsSync(path.join(runA, CHECKPOINT_FILE)), false, "checkpoint removed once finished");
+});
+
+test("same command on a finished folder does nothing; another identity is refused", async () => {
+  const before = read(runA, "log.txt");
+  const again = await train({ ...base, out: runA });
+  assert.equal(again.skipped, true);
+  assert.equal(read(runA, "log.txt"), before);
+  await assert.rejects(train({ ...base, seed: 2, out: runA }), /already holds a finished run with another identity .*Use a new --out, or --force/);
+  assert.equal(read(runA, "log.txt"), before, "refusal writes nothing");
+});
+
+test("same seed, same backend: identical losses; killed and resumed: identical log values", async () => {
+  const runB = path.join(tmp, "b");
+  // 1) "killed" after step 17: checkpoint from step 10, log lines up to step 17
+  const killed = await train({ ...base, out: runB, stopAfterStep: 17 });
+  assert.equal(killed.finished, false);
+  assert.equal(readCheckpoint(path.join(runB, CHECKPOINT_FILE)).step, 10);
+  assert.match(read(runB, "log.txt").trimEnd().split("\n").pop()!, /^step:17\/30 train_time/);
+  assert.equal(JSON.parse(read(runB, "meta.json")).finished, null);
+  // 2) resumed, then interrupted (signal) right at step 20, before its evaluation
+  const ac = new AbortController();
+  const interrupted = await train({ ...base, out: runB, signal: ac.signal, onProgress: (p) => { if (p.step === 20) ac.abort(); } });
+  assert.equal(interrupted.resumedFrom, 10);
+  assert.equal(interrupted.stepsDone, 20);
+  const ck = readCheckpoint(path.join(runB, CHECKPOINT_FILE));
+  assert.equal(ck.step, 20);
+  assert.equal(ck.evalDone, false);
+  // 3) resumed to the end
+  const done = await train({ ...base, out: runB });
+  assert.equal(done.finished, true);
+  assert.equal(done.resumedFrom, 20);
+
+  assert.deepEqual(valLosses(runB), valLosses(runA));
+  const steps = (dir: string) => read(dir, "log.txt").trimEnd().split("\n").map((l) => l.replace(/ train_time.*/, ""));
+  assert.deepEqual(steps(runB), steps(runA), "no line lost or duplicated");
+  const ev = (dir: string) => read(dir, "evals.jsonl").trimEnd().split("\n").map((l) => JSON.parse(l)).map((e) => [e.step, e.val_loss]);
+  assert.deepEqual(ev(runB), ev(runA));
+  assert.equal(JSON.parse(read(runB, "meta.json")).resumes.length, 2);
+});
+
+test("NaN loss: stops, keeps the last good checkpoint, says at which step", async () => {
+  const out = path.join(tmp, "nan");
+  await assert.rejects(
+    train({ ...base, steps: 8, evalEvery: 3, out, injectNaNAtStep: 5 }),
+    (e: Error) => e instanceof TrainDivergedError && e.step === 5 && e.checkpointStep === 3 && /loss NaN at step 5; last good checkpoint is step 3/.test(e.message),
+  );
+  assert.equal(readCheckpoint(path.join(out, CHECKPOINT_FILE)).step, 3);
+  const meta = JSON.parse(read(out, "meta.json"));
+  assert.equal(meta.finished, null);
+  assert.equal(meta.failure.step, 5);
+  assert.match(read(out, "log.txt").trimEnd().split("\n").pop()!, /^step:4\/8 train_time/);
+});
+
+test("bad input fails before anything is written", async () => {
+  const out = path.join(tmp, "bad");
+  await assert.rejects(train({ preset: "huge", out }), /unknown preset "huge" \(known: medium, tiny, smoke\)/);
+  await assert.rejects(train({ preset: "smoke", layout: "012", out }), /layout/);
+  await assert.rejects(train({ preset: "smoke", layout: "01?............0", out }), /layout/);
+  await assert.rejects(train({ preset: "smoke", data: path.join(tmp, "nope"), out }), /dataset folder .*nope not found/);
+  await assert.rejects(train({ preset: "medium", out }), /medium preset needs --data/);
+  await assert.rejects(train({ preset: "smoke", steps: 0, out }), /steps must be a positive integer/);
+  // a corrupt shard
+  const data = path.join(tmp, "data");
+  fs.cpSync("data/fortunes", data, { recursive: true });
+  const bin = path.join(data, "train.bin");
+  const bytes = fs.readFileSync(bin);
+  fs.writeFileSync(bin, bytes.subarray(0, bytes.length - 10));
+  await assert.rejects(train({ preset: "smoke", data, out }), /train\.bin: truncated: header says \d+ tokens/);
+  bytes.writeInt32LE(42, 0);
+  fs.writeFileSync(bin, bytes);
+  await assert.rejects(train({ preset: "smoke", data, out }), /train\.bin: not a token shard: magic number 42/);
+  assert.equal(fs.existsSync(out), false);
+});
