@@ -16,9 +16,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
-torch.use_deterministic_algorithms(True)
-
 CFG = dict(vocabSize=512, vocabMultiple=128, nLayer=16, dim=32, nHead=2, headDim=16, mlpRatio=4,
            noAttention=[7], skips=[dict(to=9, **{"from": 6}), dict(to=10, **{"from": 4}), dict(to=11, **{"from": 2})],
            softcap=15, attnScale=0.12, seqLen=32, windows=dict(long=32, short=16, longBlocks=[0, 4, 11, 15]),
@@ -54,29 +51,32 @@ def hash_uniform(name, n, seed=SEED):
     return 2 * u - 1
 
 
-def padded_vocab():
-    m = CFG["vocabMultiple"]
-    return (CFG["vocabSize"] + m - 1) // m * m
+# Every model function takes the config (default: the smoke preset of the goldens), so bench/ can
+# build the same model for any config.
+
+def padded_vocab(cfg=CFG):
+    m = cfg["vocabMultiple"]
+    return (cfg["vocabSize"] + m - 1) // m * m
 
 
-def layout_slots():
-    ids = sorted({c for c in CFG["layout"] if c != "."})
-    return [None if c == "." else ids.index(c) for c in CFG["layout"]]
+def layout_slots(cfg=CFG):
+    ids = sorted({c for c in cfg["layout"] if c != "."})
+    return [None if c == "." else ids.index(c) for c in cfg["layout"]]
 
 
-def param_shapes():
-    L, D, H, hd = CFG["nLayer"], CFG["dim"], CFG["nHead"], CFG["headDim"]
-    hdim, mlp = H * hd, CFG["mlpRatio"] * D
-    shapes = {"embed": [CFG["vocabSize"], D]}
-    for t in range(len({s for s in layout_slots() if s is not None})):
-        shapes[f"value_embeds.{t}"] = [CFG["vocabSize"], D]
+def param_shapes(cfg=CFG):
+    L, D, H, hd = cfg["nLayer"], cfg["dim"], cfg["nHead"], cfg["headDim"]
+    hdim, mlp = H * hd, cfg["mlpRatio"] * D
+    shapes = {"embed": [cfg["vocabSize"], D]}
+    for t in range(len({s for s in layout_slots(cfg) if s is not None})):
+        shapes[f"value_embeds.{t}"] = [cfg["vocabSize"], D]
     for i in range(L):
-        if i not in CFG["noAttention"]:
+        if i not in cfg["noAttention"]:
             shapes[f"blocks.{i}.attn.qkv_w"] = [3, hdim, D]
             shapes[f"blocks.{i}.attn.o_w"] = [D, hdim]
         shapes[f"blocks.{i}.mlp.fc_w"] = [mlp, D]
         shapes[f"blocks.{i}.mlp.proj_w"] = [D, mlp]
-    shapes["lm_head_w"] = [padded_vocab(), D]
+    shapes["lm_head_w"] = [padded_vocab(cfg), D]
     shapes["scalars"] = [5 * L]
     return shapes
 
@@ -127,32 +127,35 @@ def rotary(x_BTHD, cos, sin):
     return torch.cat((x1 * cos + x2 * sin, x1 * (-sin) + x2 * cos), 3)
 
 
-def masks(tokens):
-    docs = (tokens == CFG["eotToken"]).cumsum(1)  # [B, T]
+def masks(tokens, cfg=CFG):
+    T = tokens.shape[1]
+    eot = cfg["eotToken"]
+    docs = (tokens == eot).cumsum(1) if eot is not None else torch.zeros_like(tokens)  # [B, T]
     q = torch.arange(T)[:, None]
     k = torch.arange(T)[None, :]
     same_doc = docs[:, :, None] == docs[:, None, :]
     def mask(window):
         return ((k <= q) & (q - k < window))[None] & same_doc  # [B, T, T]
-    return {w: mask(w) for w in (CFG["windows"]["long"], CFG["windows"]["short"])}
+    return {w: mask(w) for w in (cfg["windows"]["long"], cfg["windows"]["short"])}
 
 
-def forward(W, inputs, targets):
-    L, D, H, hd = CFG["nLayer"], CFG["dim"], CFG["nHead"], CFG["headDim"]
+def forward(W, inputs, targets, cfg=CFG):
+    L, D, H, hd = cfg["nLayer"], cfg["dim"], cfg["nHead"], cfg["headDim"]
+    B, T = inputs.shape
     s = W["scalars"]
     skip_w, lambdas, sa_lambdas = s[:L], s[L:3 * L].view(-1, 2), s[3 * L:5 * L].view(-1, 2)
-    slots = layout_slots()
+    slots = layout_slots(cfg)
     cos, sin = rotary_tables(hd, T)
-    mk = masks(inputs)
+    mk = masks(inputs, cfg)
     ve = [F.embedding(inputs, W[f"value_embeds.{t}"]) for t in range(len({x for x in slots if x is not None}))]
     x = x0 = norm(F.embedding(inputs, W["embed"]))
-    skip_map = {sk["to"]: sk["from"] for sk in CFG["skips"]}
+    skip_map = {sk["to"]: sk["from"] for sk in cfg["skips"]}
     outs = []
     for i in range(L):
         if i in skip_map:
             x = x + skip_w[skip_map[i]] * outs[skip_map[i]]
         x = lambdas[i][0] * x + lambdas[i][1] * x0
-        if i not in CFG["noAttention"]:
+        if i not in cfg["noAttention"]:
             q, k, v = F.linear(x, W[f"blocks.{i}.attn.qkv_w"].flatten(end_dim=1)).view(B, T, 3 * H, hd).chunk(3, dim=-2)
             q, k, v = norm(q), norm(k), norm(v)
             q, k = rotary(q, cos, sin), rotary(k, cos, sin)
@@ -160,8 +163,8 @@ def forward(W, inputs, targets):
                 v = sa_lambdas[i][0] * v + sa_lambdas[i][1] * ve[slots[i]].view_as(v)
             else:
                 v = sa_lambdas[i][0] * v
-            window = CFG["windows"]["long"] if i in CFG["windows"]["longBlocks"] else CFG["windows"]["short"]
-            att = (q.transpose(1, 2) @ k.transpose(1, 2).transpose(-1, -2)) * CFG["attnScale"]
+            window = cfg["windows"]["long"] if i in cfg["windows"]["longBlocks"] else cfg["windows"]["short"]
+            att = (q.transpose(1, 2) @ k.transpose(1, 2).transpose(-1, -2)) * cfg["attnScale"]
             att = att.masked_fill(~mk[window][:, None], float("-inf"))
             y = (att.softmax(-1) @ v.transpose(1, 2)).transpose(1, 2).reshape(B, T, H * hd)
             x = x + F.linear(y, W[f"blocks.{i}.attn.o_w"])
@@ -169,7 +172,7 @@ def forward(W, inputs, targets):
         x = x + F.linear(h, W[f"blocks.{i}.mlp.proj_w"])
         outs.append(x)
     logits = F.linear(norm(x).flatten(end_dim=1), W["lm_head_w"])
-    c = CFG["softcap"]
+    c = cfg["softcap"]
     return F.cross_entropy(c * logits * torch.rsqrt(logits.square() + c * c), targets.reshape(-1))
 
 
@@ -216,6 +219,8 @@ class Muon:
 
 
 def main():
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
     W = {n: t.requires_grad_(True) for n, t in parity_weights().items()}
     inputs, targets = parity_batch()
     hidden = {n: p for n, p in W.items() if n.startswith("blocks.")}
