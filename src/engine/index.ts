@@ -8,7 +8,7 @@ import { defaultCandidates, wasmModule } from "./backends";
 import { parseBackendRequest, selectBackend, type BackendName, type BackendRequest, type Candidate } from "./select";
 import { assertTfjsVersion } from "./version";
 
-export { rmsNorm, reluSquared, softcapCrossEntropy, RMS_EPS, referenceOps } from "./ops";
+export { rmsNorm, reluSquared, softcapCrossEntropy, rotary, RMS_EPS, referenceOps } from "./ops";
 export { parseBackendRequest, selectBackend, BACKEND_REQUESTS } from "./select";
 export type { BackendName, BackendRequest, Candidate, ProbeResult, Selection } from "./select";
 export { PINNED_TFJS } from "./version";

@@ -26,7 +26,10 @@ function softcapCrossEntropyReference(logits: tf.Tensor2D, targets: tf.Tensor1D,
 }
 
 /** The reference definitions, kept for tests of any fused replacement. */
-export const referenceOps = { rmsNorm: rmsNormReference, reluSquared: reluSquaredReference, softcapCrossEntropy: softcapCrossEntropyReference } as const;
+export const referenceOps = {
+  rmsNorm: rmsNormReference, reluSquared: reluSquaredReference, softcapCrossEntropy: softcapCrossEntropyReference,
+  rotary: (x: tf.Tensor, cos: tf.Tensor2D, sin: tf.Tensor2D) => rotaryReference(x, cos, sin),
+} as const;
 
 /**
  * rmsNorm with a hand-written gradient: autograd of the composite records ~10 backward kernels and
@@ -108,4 +111,49 @@ export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, c
     return { value: tf.scalar(total / N), gradFunc: (dy, [gs]) => gs.mul(dy as tf.Tensor) };
   });
   return fused(logits) as tf.Scalar;
+}
+
+/** Rotary embedding, reference composite: x·cos + rotateHalf(x)·sin, rotateHalf([x1, x2]) = [x2, −x1]. x [..., T, hd], cos/sin [T, hd]. */
+function rotaryReference(x: tf.Tensor, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor {
+  return tf.tidy(() => {
+    const [x1, x2] = tf.split(x, 2, -1);
+    return x.mul(cos).add(tf.concat([x2, x1.neg()], -1).mul(sin));
+  });
+}
+
+/** y1 = x1·c + x2·s, y2 = x2·c − x1·s per row of hd (transpose = true: the adjoint, for the gradient). */
+function rotateRows(x: Float32Array, cos: Float32Array, sin: Float32Array, T: number, hd: number, transpose: boolean): Float32Array {
+  const out = new Float32Array(x.length), half = hd / 2, sign = transpose ? -1 : 1;
+  for (let base = 0, t = 0; base < x.length; base += hd, t = (t + 1) % T) {
+    const tb = t * hd;
+    for (let j = 0; j < half; j++) {
+      const a = x[base + j], b = x[base + half + j];
+      const c1 = cos[tb + j], s1 = sin[tb + j], c2 = cos[tb + half + j], s2 = sin[tb + half + j];
+      out[base + j] = a * c1 + sign * b * s1;
+      out[base + half + j] = b * c2 - sign * a * s2;
+    }
+  }
+  return out;
+}
+
+/**
+ * Rotary embedding on [..., T, hd] rows in one pass (one more for the gradient, its transpose:
+ * dx1 = dy1·c − dy2·s, dx2 = dy2·c + dy1·s) instead of 4 kernels and a rotate-half matmul each way.
+ * On wasm/cpu it runs in JS; elsewhere the reference composite runs. cos/sin are constants (no gradient).
+ */
+export function rotary(x: tf.Tensor, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor {
+  const T = x.shape[x.rank - 2], hd = x.shape[x.rank - 1];
+  if (cos.shape[0] !== T || cos.shape[1] !== hd || sin.shape[0] !== T || sin.shape[1] !== hd || hd % 2 !== 0) {
+    throw new Error(`rotary: x [${x.shape}] needs cos/sin of shape [${T}, ${hd}] (hd even), got [${cos.shape}] and [${sin.shape}]`);
+  }
+  if (!onHostBackend()) return rotaryReference(x, cos, sin);
+  const c = cos.dataSync() as Float32Array, s = sin.dataSync() as Float32Array;
+  const fused = tf.customGrad((xt) => {
+    const xs = xt as tf.Tensor;
+    return {
+      value: tf.tensor(rotateRows(xs.dataSync() as Float32Array, c, s, T, hd, false), xs.shape),
+      gradFunc: (dy) => tf.tensor(rotateRows((dy as tf.Tensor).dataSync() as Float32Array, c, s, T, hd, true), xs.shape),
+    };
+  });
+  return fused(x);
 }

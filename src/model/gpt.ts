@@ -1,7 +1,7 @@
 // The modded-nanogpt GPT (GPT-2 Medium track, August 2025) with a configurable value-embedding layout,
 // top to bottom in one file. Activations are kept as [N = B·T, dim] rows; heads live in [B, H, T, hd].
 import * as tf from "@tensorflow/tfjs";
-import { rmsNorm, reluSquared, softcapCrossEntropy } from "../engine";
+import { rmsNorm, reluSquared, rotary, softcapCrossEntropy } from "../engine";
 import { GPTConfig, paddedVocab, validateConfig } from "./config";
 import { parseLayout, tableSlots } from "./layout";
 
@@ -99,10 +99,9 @@ export class GPT {
   private readonly lmHead: tf.Variable;
   /** [skip weights (L) | block λ0, λ1 (2L) | attention λa, λb (2L)], as in the speedrun. */
   private readonly scalars: tf.Variable;
-  // rotary tables [seqLen, hd] and the rotate-half matrix [hd, hd]
+  // rotary tables [seqLen, hd]
   private readonly rotCos: tf.Tensor2D;
   private readonly rotSin: tf.Tensor2D;
-  private readonly rotHalf: tf.Tensor2D;
 
   constructor(cfg: GPTConfig, seed = 0) {
     validateConfig(cfg);
@@ -154,12 +153,8 @@ export class GPT {
         sin[t * hd + j] = sin[t * hd + half + j] = Math.sin(theta);
       }
     }
-    // x·R = [x2, −x1]: rotate-half as one small matmul instead of slices and a concat
-    const rot = new Float32Array(hd * hd);
-    for (let j = 0; j < half; j++) { rot[(half + j) * hd + j] = 1; rot[j * hd + half + j] = -1; }
     this.rotCos = tf.tensor2d(cos, [T, hd]);
     this.rotSin = tf.tensor2d(sin, [T, hd]);
-    this.rotHalf = tf.tensor2d(rot, [hd, hd]);
   }
 
   /** Number of trainable values. */
@@ -209,7 +204,7 @@ export class GPT {
           .reshape([B, T, 3 * H, hd]).transpose([0, 2, 1, 3]); // [B, 3H, T, hd]
         const normed = rmsNorm(qkv); // QK-norm and v-norm in one call
         const [qk, v0] = tf.split(normed, [2 * H, H], 1);
-        const rotated = qk.mul(cos).add(qk.reshape([-1, hd]).matMul(this.rotHalf).reshape(qk.shape).mul(sin));
+        const rotated = rotary(qk, cos, sin);
         const [q, k] = tf.split(rotated, 2, 1);
         const slot = this.veSlots[i];
         const v = slot === null ? v0.mul(saLambda(i, 0)) : v0.mul(saLambda(i, 0)).add(ve[slot].mul(saLambda(i, 1)));
@@ -265,6 +260,5 @@ export class GPT {
     for (const p of this.params) p.variable.dispose();
     this.rotCos.dispose();
     this.rotSin.dispose();
-    this.rotHalf.dispose();
   }
 }

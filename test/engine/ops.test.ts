@@ -2,7 +2,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine, rmsNorm, reluSquared, softcapCrossEntropy, referenceOps } from "../../src/engine";
+import { initEngine, rmsNorm, reluSquared, rotary, softcapCrossEntropy, referenceOps } from "../../src/engine";
 
 before(async () => { await initEngine({ backend: "wasm", threads: 2 }); });
 
@@ -75,4 +75,19 @@ test("softcapCrossEntropy records far fewer kernels than the composite", async (
   const fused = await kernels(softcapCrossEntropy), ref = await kernels(referenceOps.softcapCrossEntropy);
   assert.ok(fused * 3 < ref, `fused ${fused} kernels vs reference ${ref}`);
   tf.dispose([logits, targets]);
+});
+
+test("rotary (one pass each way) equals the reference composite: values and gradients", () => {
+  tf.tidy(() => {
+    const T = 12, hd = 8;
+    const theta = tf.tensor2d(Array.from({ length: T * hd }, (_, i) => Math.floor(i / hd) * 0.37 * ((i % (hd / 2)) + 1)), [T, hd]);
+    const cos = tf.cos(theta) as tf.Tensor2D, sin = tf.sin(theta) as tf.Tensor2D;
+    const x = tf.randomNormal([2, 3, T, hd], 0, 1, "float32", 11);
+    const dy = tf.randomNormal([2, 3, T, hd], 0, 1, "float32", 12);
+    assert.ok(maxDiff(rotary(x, cos, sin), referenceOps.rotary(x, cos, sin)) <= 1e-6);
+    const g = tf.grad((t: tf.Tensor) => rotary(t, cos, sin).mul(dy).sum())(x);
+    const gRef = tf.grad((t: tf.Tensor) => referenceOps.rotary(t, cos, sin).mul(dy).sum())(x);
+    assert.ok(maxDiff(g, gRef) <= 1e-6, `grad ${maxDiff(g, gRef)}`);
+    assert.throws(() => rotary(x, cos.slice([0, 0], [T - 1, hd]) as tf.Tensor2D, sin), /rotary: x \[2,3,12,8\] needs cos\/sin of shape \[12, 8\]/);
+  });
 });
