@@ -3,8 +3,8 @@
 //  - BatchMatMul: the stock kernel uses XNNPACK only for one matrix with no transposes; every
 //    attention matmul and every matmul of a backward pass fell to a scalar loop (2-3 GFLOP/s).
 //  - UnsortedSegmentSum: missing in wasm, and it is the gradient of tf.gather (embeddings).
-//  - Transpose (last two axes), Identity, same-dtype Cast, 2-D GatherV2: cheaper in JS than the
-//    stock kernels (no copies, contiguous writes).
+//  - Transpose (last two axes), Identity, same-dtype Cast, 2-D GatherV2, SplitV: cheaper in JS than
+//    the stock kernels (no copies, contiguous writes; the stock SplitV slices element by element).
 //  - Any other kernel wasm lacks but cpu has: run on the cpu backend on copies (slow, but works).
 import * as tf from "@tensorflow/tfjs";
 
@@ -243,6 +243,29 @@ function makeGather(): KernelFunc {
   };
 }
 
+// ---- SplitV ------------------------------------------------------------------------------------------
+
+/** Split along one axis as contiguous block copies: per outer index, each output takes its run of rows. */
+function makeSplitV(): KernelFunc {
+  const stock = stockKernel("SplitV");
+  return (args) => {
+    const { inputs: { x }, attrs, backend } = args;
+    if (x.dtype === "string" || x.dtype === "complex64") return stock(args);
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number | number[], axis);
+    const outer = size(x.shape.slice(0, axis)), inner = size(x.shape.slice(axis + 1)), rowLen = x.shape[axis] * inner;
+    const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? s : d)), x.dtype));
+    const src = backend.typedArrayFromHeap(x); // views after all makeOutput calls (the heap may grow)
+    let offset = 0;
+    outs.forEach((out, k) => {
+      const dst = backend.typedArrayFromHeap(out), len = sizes[k] * inner;
+      for (let o = 0; o < outer; o++) dst.set(src.subarray(o * rowLen + offset, o * rowLen + offset + len), o * len);
+      offset += len;
+    });
+    return outs;
+  };
+}
+
 // ---- kernels only the cpu backend has ---------------------------------------------------------------
 
 /** Runs the cpu backend's kernel on copies of the inputs: correct, not fast; only for rarely used ops. */
@@ -309,9 +332,10 @@ export function installWasmKernels(): string[] {
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
   replaceKernel("GatherV2", makeGather());
+  replaceKernel("SplitV", makeSplitV());
   replaceKernel("BatchMatMul", makeBatchMatMul());
   replaceKernel("UnsortedSegmentSum", unsortedSegmentSum as KernelFunc);
-  names.push("Transpose", "Identity", "Cast", "GatherV2", "BatchMatMul", "UnsortedSegmentSum");
+  names.push("Transpose", "Identity", "Cast", "GatherV2", "SplitV", "BatchMatMul", "UnsortedSegmentSum");
   const onWasm = new Set(tf.getKernelsForBackend("wasm").map((k) => k.kernelName));
   for (const { kernelName } of tf.getKernelsForBackend("cpu")) {
     if (onWasm.has(kernelName) || NO_FALLBACK.has(kernelName)) continue;

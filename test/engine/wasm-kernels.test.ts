@@ -54,7 +54,7 @@ test("the engine runs wasm with real threads, SIMD and the overrides", () => {
   assert.ok(runningWasmWorkers() >= 1, "at least one pthread worker runs beside the main thread");
   assert.equal(info.simd, true);
   assert.equal(info.tfjs, "4.22.0");
-  for (const k of ["BatchMatMul", "UnsortedSegmentSum", "Transpose", "GatherV2"]) assert.ok(info.kernels.includes(k), k);
+  for (const k of ["BatchMatMul", "UnsortedSegmentSum", "Transpose", "GatherV2", "SplitV"]) assert.ok(info.kernels.includes(k), k);
   assert.equal(engineInfo(), info);
 });
 
@@ -133,6 +133,16 @@ test("Transpose (last two axes in JS, others stock), Identity and same-dtype Cas
   assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
   assert.deepEqual(Array.from(z.dataSync()), [1, 2, 3]);
   tf.dispose([y, z]);
+});
+
+test("SplitV (JS block copies): every axis, uneven sizes, int32, bit-identical to cpu", () => {
+  same("split axis 1 uneven", [rand([2, 6, 3, 4])], (x) => tf.split(x, [4, 2], 1), 0);
+  same("split axis 0", [rand([6, 5])], (x) => tf.split(x, 3, 0), 0);
+  same("split last axis", [rand([3, 2, 8])], (x) => tf.split(x, [1, 5, 2], -1), 0);
+  same("split grad (concat)", [rand([2, 6, 4]), rand([2, 4, 4])], (x, dy) =>
+    tf.grad((t: tf.Tensor) => tf.split(t, [4, 2], 1)[0].mul(dy).sum())(x), 0);
+  const ints = on("wasm", () => tf.split(tf.tensor2d([[1, 2, 3], [4, 5, 6]], [2, 3], "int32"), [1, 2], 1));
+  assert.deepEqual(ints.map((o) => Array.from(o.values)), [[1, 4], [2, 3, 5, 6]]);
 });
 
 test("kernels wasm lacks run through the cpu fallback", () => {
