@@ -60,18 +60,21 @@ export const reluSquared: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x, save) 
   return { value: r.square(), gradFunc: (dy, [rs]) => (dy as tf.Tensor).mul(rs.mul(2)) };
 }) as (x: tf.Tensor) => tf.Tensor;
 
-/** Backends whose tensors live in this process's memory, where a dataSync costs a copy and no stall. */
+/**
+ * The JS-fused paths run on wasm, the CPU training backend, where a dataSync is a copy and no stall.
+ * Elsewhere the reference composites run: GPU backends would stall, and the cpu backend stays the
+ * plain reference that the wasm path is tested against.
+ */
 function onHostBackend(): boolean {
-  const b = tf.getBackend();
-  return b === "wasm" || b === "cpu";
+  return tf.getBackend() === "wasm";
 }
 
 /**
  * Mean cross-entropy of soft-capped logits in one pass over the logits, without a one-hot over the
  * vocabulary: per row z = cap·l/√(l²+cap²), loss = logsumexp(z) − z[target], and the gradient
  * dL/dl = (softmax(z) − onehot)·cap³/(l²+cap²)^1.5 / N is computed in the same pass and saved, so the
- * backward pass is one multiply. On wasm/cpu the pass runs in JS (float64 inside, float32 out);
- * elsewhere (GPU backends, where reading tensors back stalls) the reference composite runs.
+ * backward pass is one multiply. On wasm the pass runs in JS (float64 inside, float32 out);
+ * elsewhere the reference composite runs (see onHostBackend).
  * Targets must lie in [0, V) (the composite's one-hot silently gives backend-dependent values otherwise).
  */
 export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, cap: number): tf.Scalar {
@@ -139,7 +142,7 @@ function rotateRows(x: Float32Array, cos: Float32Array, sin: Float32Array, T: nu
 /**
  * Rotary embedding on [..., T, hd] rows in one pass (one more for the gradient, its transpose:
  * dx1 = dy1·c − dy2·s, dx2 = dy2·c + dy1·s) instead of 4 kernels and a rotate-half matmul each way.
- * On wasm/cpu it runs in JS; elsewhere the reference composite runs. cos/sin are constants (no gradient).
+ * On wasm it runs in JS; elsewhere the reference composite runs. cos/sin are constants (no gradient).
  */
 export function rotary(x: tf.Tensor, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor {
   const T = x.shape[x.rank - 2], hd = x.shape[x.rank - 1];
