@@ -1,7 +1,7 @@
 // Training: presets, the trainer, the run-folder formats, checkpoints.
 export { TRAIN_PRESETS } from "./presets";
 export type { TrainPreset } from "./presets";
-export { train, TrainDivergedError, DEFAULT_DATA_DIR } from "./trainer";
+export { train, runIdentity, codeVersion, TrainDivergedError, DEFAULT_DATA_DIR } from "./trainer";
 export type { TrainOptions, TrainProgress, RunResult } from "./trainer";
 export { LOG_LINE_RE, formatValLine, formatTrainLine, evalRecord } from "./log";
 export type { EvalRecord } from "./log";

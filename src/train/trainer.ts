@@ -125,6 +125,28 @@ function gitRevision(): { rev: string | null; dirty: boolean | null } {
   }
 }
 
+// Folders whose code decides a run's numbers: an edit there makes finished runs stale (never silently reused).
+const NUMERIC_SOURCES = ["src/engine", "src/model", "src/optim", "src/data", "src/train"];
+let cachedCodeVersion: string | null = null;
+
+/** Hash of the numerics-defining sources (file paths and contents), so a changed model or optimizer is a new run. */
+export function codeVersion(): string {
+  if (cachedCodeVersion) return cachedCodeVersion;
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|js|cjs)$/.test(e.name)) files.push(p);
+    }
+  };
+  for (const d of NUMERIC_SOURCES) walk(path.join(REPO_ROOT, d));
+  const parts = files.sort().map((f) => `${path.relative(REPO_ROOT, f)}\n${fs.readFileSync(f, "utf8")}`);
+  cachedCodeVersion = sha256(parts.join("\u0000")).slice(0, 12);
+  return cachedCodeVersion;
+}
+
 function packageVersion(): string {
   try {
     return JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).version;
@@ -180,7 +202,8 @@ function readEvals(file: string): EvalRecord[] {
   return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }
 
-export async function train(opts: TrainOptions): Promise<RunResult> {
+/** Everything a run's options resolve to before anything is written: checked inputs, data, config. */
+function resolveRun(opts: TrainOptions) {
   // ---- everything that can be wrong with the input is checked before anything is written ----
   const preset = opts.preset;
   if (!(preset in TRAIN_PRESETS)) throw new Error(`unknown preset "${preset}" (known: ${Object.keys(TRAIN_PRESETS).join(", ")})`);
@@ -205,13 +228,33 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
   if (!(cooldownFrac >= 0 && cooldownFrac <= 1)) throw new Error(`cooldown fraction must be in [0, 1], got ${cooldownFrac}`);
   const seqLen = config.seqLen;
   const valSet = loadValidationSet(dataset.valFiles, positiveInt("validation tokens", opts.valTokens ?? defaults.valTokens), batchSize, seqLen);
-  const loader = new TokenLoader(dataset.trainFiles, batchSize, seqLen);
 
   const trainSettings = {
     batchSize, seqLen, tokensPerStep: batchSize * seqLen, evalEvery, valTokens: valSet.tokens, lrMult, cooldownFrac,
     optimizer: opts.optimizerName ?? (opts.optimizer ? "custom" : "muon+adam"),
   };
-  const versions = { valemb: packageVersion(), tfjs: tf.version.tfjs, node: process.version };
+  const versions = { valemb: packageVersion(), code: codeVersion(), tfjs: tf.version.tfjs, node: process.version };
+  return { preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions };
+}
+
+type ResolvedRun = ReturnType<typeof resolveRun>;
+
+/** What defines the result: same identity ⇒ same losses (same backend, same code version). */
+function identityOf(r: ResolvedRun, backend: string): string {
+  return sha256(canonical({
+    config: r.config, train: r.trainSettings, seed: r.seed, steps: r.totalSteps, data: r.dataset.hash, backend,
+    code: { valemb: r.versions.valemb, source: r.versions.code, tfjs: r.versions.tfjs },
+  })).slice(0, 16);
+}
+
+/** The identity `train(opts)` would record on `backend`, without training (sweeps use it to skip finished runs). */
+export function runIdentity(opts: TrainOptions, backend: string): string {
+  return identityOf(resolveRun(opts), backend);
+}
+
+export async function train(opts: TrainOptions): Promise<RunResult> {
+  const { preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions } = resolveRun(opts);
+  const loader = new TokenLoader(dataset.trainFiles, batchSize, seqLen);
 
   // ---- the run folder: resume, skip, or refuse ----
   const out = opts.out;
@@ -219,10 +262,7 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
     log: path.join(out, "log.txt"), evals: path.join(out, "evals.jsonl"), meta: path.join(out, "meta.json"), ckpt: path.join(out, CHECKPOINT_FILE),
   };
   const engine: EngineSummary = await startEngine(opts.backend, opts.threads);
-  // What defines the result: same identity ⇒ same losses (same backend, same code version).
-  const identity = sha256(canonical({
-    config, train: trainSettings, seed, steps: totalSteps, data: dataset.hash, backend: engine.backend, code: { valemb: versions.valemb, tfjs: versions.tfjs },
-  })).slice(0, 16);
+  const identity = identityOf({ preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions }, engine.backend);
 
   let existing: RunMeta | null = fs.existsSync(files.meta) ? readMeta(files.meta) : null;
   if (existing && existing.identity !== identity && !opts.force) {

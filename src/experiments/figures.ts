@@ -1,0 +1,30 @@
+// The post's figures for a section, from its spec: which variants, which axis, which late window.
+import { finalEval } from "../analysis";
+import { crossingChart, lossChart, type Figure } from "../viz";
+import type { SectionResults } from "./results";
+
+/** Every chart of the section's spec (seeds as mean ± std), then the crossing-time chart. */
+export function sectionFigures(results: SectionResults): Figure[] {
+  const { spec, target } = results;
+  const labels: Record<string, string> = {};
+  for (const v of results.variants) labels[v.variant.name] = v.variant.label;
+  const base = results.variants.find((v) => v.variant.name === spec.baseline);
+  // Windows are fractions of the baseline's length, so the same spec fits tiny runs and the speedrun.
+  const end = (axis: "time" | "step") => {
+    const xs = (base ?? results.variants[0])?.runs.map((r) => { const f = finalEval(r)!; return axis === "time" ? f.timeS : f.step; }) ?? [];
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+  };
+  const figs: Figure[] = [];
+  for (const chart of spec.charts) {
+    const runs = results.variants.filter((v) => chart.variants.includes(v.variant.name)).flatMap((v) => v.runs);
+    if (runs.length === 0) continue;
+    const e = end(chart.axis);
+    figs.push(lossChart(runs, {
+      axis: chart.axis, groupBy: "variant", target: target.value, labels: labels, name: chart.name, title: chart.title,
+      window: Number.isFinite(e) ? { from: chart.window.fromFrac * e, to: chart.window.toFrac * e * 1.02 } : undefined,
+    }));
+  }
+  const all = results.variants.flatMap((v) => v.runs);
+  if (all.length) figs.push(crossingChart(all, { target: target.value, groupBy: "variant", labels: labels, name: `${spec.name}-crossing-time`, title: `${spec.title}: time to reach ${target.value.toFixed(4)}` }));
+  return figs;
+}

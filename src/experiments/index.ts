@@ -1,0 +1,12 @@
+// The post's sections as data, the sweep that trains them, and their results measured like the post.
+export { SECTIONS, SECTION_NAMES, getSection, selectVariants } from "./sections";
+export type { ChartSpec, SectionSpec, Variant } from "./sections";
+export { defaultRoot, planSweep, runDir, runSweep } from "./runner";
+export type { PlannedRun, RunRequest, RunState, SweepEvent, SweepOptions, SweepResult } from "./runner";
+export { SweepProgress } from "./progress";
+export { acquireLock } from "./lock";
+export { caption, rankingByVariant, rankVariants, sectionResults, targetLoss, variantTable, variantsByCrossing } from "./results";
+export type { SectionResults, TargetLoss, VariantResult } from "./results";
+export { sectionFigures } from "./figures";
+export { identityResolver, runSection } from "./section";
+export type { RunSectionOptions } from "./section";

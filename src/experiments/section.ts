@@ -1,0 +1,71 @@
+// One call for a notebook cell or the CLI: train what a section still needs (in child processes, so
+// the caller stays responsive and survives a crashed run), then load and measure everything finished.
+import { execFileSync } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+import { runIdentity } from "../train";
+import { defaultRoot, runSweep, type RunRequest, type SweepResult } from "./runner";
+import { SweepProgress } from "./progress";
+import { sectionResults, type SectionResults } from "./results";
+import { getSection, selectVariants } from "./sections";
+
+const BIN = path.join(__dirname, "..", "..", "bin", "valemb.js");
+
+/** The backend `valemb train` children will pick (asked of `valemb doctor`, so the caller never loads tfjs). */
+function childBackend(forced: string | undefined, threads: number): string {
+  if (forced && forced !== "auto") return forced;
+  const out = execFileSync(process.execPath, [BIN, "doctor", "--json", "--threads", String(threads)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const last = out.trim().split("\n").pop() ?? "{}";
+  const backend = (JSON.parse(last) as { backend?: string }).backend;
+  if (!backend) throw new Error(`valemb doctor did not name a backend: ${out}`);
+  return backend;
+}
+
+/**
+ * A function giving the identity `valemb train` will write for a request: the same config, options,
+ * data, backend and code version give the same identity, and anything else a different one.
+ */
+export async function identityResolver(o: { preset: string; steps?: number; backend?: string; threads: number }): Promise<(r: RunRequest) => string> {
+  const backend = childBackend(o.backend, o.threads);
+  return (r) => runIdentity({ preset: r.preset, layout: r.variant.layout, seed: r.seed, steps: r.steps, out: r.dir }, backend);
+}
+
+export interface RunSectionOptions {
+  preset?: string;
+  seeds?: number;
+  /** Comma-separated variant names; default every variant of the section. */
+  variants?: string;
+  steps?: number;
+  jobs?: number;
+  threads?: number;
+  backend?: string;
+  root?: string;
+  target?: number;
+  /** Only load what is finished; train nothing. */
+  train?: boolean;
+  replaceStale?: boolean;
+  /** Where progress lines go (default: stdout, which a notebook cell shows as it runs). */
+  write?: (s: string) => void;
+}
+
+/** Train what is missing of a section (unless `train: false`), then return its measured results. */
+export async function runSection(name: string, o: RunSectionOptions = {}): Promise<SectionResults & { sweep: SweepResult | null }> {
+  const spec = getSection(name);
+  const preset = o.preset ?? spec.defaults.preset;
+  const variants = selectVariants(spec, o.variants);
+  const root = o.root ?? defaultRoot(preset);
+  let sweep: SweepResult | null = null;
+  if (o.train !== false) {
+    const jobs = o.jobs ?? os.cpus().length;
+    const threads = o.threads ?? Math.max(1, Math.floor(os.cpus().length / jobs));
+    const identityOf = await identityResolver({ preset, steps: o.steps, backend: o.backend, threads });
+    const write = o.write ?? ((s: string) => process.stdout.write(s));
+    const progress = new SweepProgress(write, false, 15, jobs);
+    sweep = await runSweep({
+      spec, variants, preset, seeds: o.seeds ?? spec.defaults.seeds, steps: o.steps, root, jobs, threads, backend: o.backend,
+      replaceStale: o.replaceStale, onEvent: (e) => progress.handle(e),
+    }, identityOf);
+    write(`sweep ${spec.name}: ${sweep.ran.length} trained, ${sweep.done.length} already done, ${sweep.failed.length} failed, ${sweep.seconds.toFixed(0)} s\n`);
+  }
+  return { ...sectionResults(spec, { root, target: o.target, variants }), sweep };
+}
