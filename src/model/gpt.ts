@@ -231,6 +231,14 @@ export class GPT {
     });
   }
 
+  /** Every parameter's values, by name, read without blocking (GPU backends cannot read synchronously). */
+  async getWeightsAsync(): Promise<Record<string, TensorData>> {
+    const data = await Promise.all(this.params.map((p) => p.variable.data() as Promise<Float32Array>));
+    const out: Record<string, TensorData> = {};
+    this.params.forEach((p, i) => { out[p.name] = { shape: [...p.variable.shape], data: data[i] }; });
+    return out;
+  }
+
   /** Every parameter's values, by name. */
   getWeights(): Record<string, TensorData> {
     const out: Record<string, TensorData> = {};

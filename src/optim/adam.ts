@@ -39,6 +39,18 @@ export class Adam {
     });
   }
 
+  /** As getState, read without blocking (GPU backends cannot read synchronously). */
+  async getStateAsync(): Promise<Record<string, StateTensor>> {
+    const out: Record<string, StateTensor> = { "adam.t": { shape: [], data: Float32Array.of(this.t) } };
+    const m = await Promise.all(this.m.map((t) => t.data() as Promise<Float32Array>));
+    const v = await Promise.all(this.v.map((t) => t.data() as Promise<Float32Array>));
+    this.params.forEach((p, i) => {
+      out[`adam.m.${p.name}`] = { shape: [...p.variable.shape], data: Float32Array.from(m[i]) };
+      out[`adam.v.${p.name}`] = { shape: [...p.variable.shape], data: Float32Array.from(v[i]) };
+    });
+    return out;
+  }
+
   getState(): Record<string, StateTensor> {
     const out: Record<string, StateTensor> = { "adam.t": { shape: [], data: Float32Array.of(this.t) } };
     this.params.forEach((p, i) => {

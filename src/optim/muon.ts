@@ -113,6 +113,32 @@ export class Muon {
     });
   }
 
+  /** As getState, read without blocking (GPU backends cannot read synchronously). */
+  async getStateAsync(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+    const names: string[] = [];
+    const shapes: number[][] = [];
+    const tensors = tf.tidy(() => {
+      const kept: tf.Tensor[] = [];
+      for (const g of this.groups) {
+        const parts = g.members.length === 1 ? [g.buf] : tf.split(g.buf, g.members.map((m) => m.count), 0);
+        g.members.forEach((m, k) => {
+          kept.push((m.tall ? parts[k].transpose([0, 2, 1]) : parts[k]).reshape(m.param.variable.shape));
+          names.push(`muon.momentum.${m.param.name}`);
+          shapes.push([...m.param.variable.shape]);
+        });
+      }
+      return kept;
+    });
+    try {
+      const data = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
+      const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+      names.forEach((n, i) => { out[n] = { shape: shapes[i], data: Float32Array.from(data[i]) }; });
+      return out;
+    } finally {
+      tf.dispose(tensors);
+    }
+  }
+
   /** Momentum buffers, one per parameter (in its own shape), independent of the stacking. */
   getState(): Record<string, { shape: number[]; data: Float32Array }> {
     const out: Record<string, { shape: number[]; data: Float32Array }> = {};

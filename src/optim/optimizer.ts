@@ -72,6 +72,11 @@ export class SpeedrunOptimizer {
     return { ...this.adam.getState(), ...this.muon.getState() };
   }
 
+  /** As getState, read without blocking (GPU backends cannot read synchronously). */
+  async getStateAsync(): Promise<Record<string, StateTensor>> {
+    return { ...(await this.adam.getStateAsync()), ...(await this.muon.getStateAsync()) };
+  }
+
   setState(state: Record<string, { shape: number[]; data: ArrayLike<number> }>): void {
     this.adam.setState(state);
     this.muon.setState(state);

@@ -7,6 +7,8 @@ export interface StepOptimizer {
   /** grads keyed by parameter name; step is 0-based, as the speedrun's lr schedule counts. */
   step(grads: Record<string, tf.Tensor>, step: number, totalSteps: number): void;
   getState(): Record<string, { shape: number[]; data: Float32Array }>;
+  /** Non-blocking getState; needed on GPU backends, where tensors cannot be read synchronously. */
+  getStateAsync?(): Promise<Record<string, { shape: number[]; data: Float32Array }>>;
   setState(state: Record<string, { shape: number[]; data: Float32Array }>): void;
   dispose(): void;
 }

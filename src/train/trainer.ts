@@ -340,31 +340,34 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
 
     // ---- helpers ----
     const B = batchSize, T = seqLen;
-    const evaluate = (): number => {
+    // Losses and checkpoints are read with await: GPU backends (WebGPU) cannot read synchronously.
+    const evaluate = async (): Promise<number> => {
       let sum = 0;
       for (const b of valSet.batches) {
         const loss = tf.tidy(() => model.loss(tf.tensor2d(b.inputs, [B, T], "int32"), tf.tensor2d(b.targets, [B, T], "int32")));
-        sum += loss.dataSync()[0];
+        sum += (await loss.data())[0];
         loss.dispose();
       }
       return sum / valSet.batches.length;
     };
-    const trainStep = (batch: Batch, index: number): number => {
+    const trainStep = async (batch: Batch, index: number): Promise<number> => {
       const x = tf.tensor2d(batch.inputs, [B, T], "int32");
       const y = tf.tensor2d(batch.targets, [B, T], "int32");
       const { loss: lossTensor, grads } = model.lossAndGrads(x, y);
-      const loss = opts.injectNaNAtStep === index + 1 ? NaN : lossTensor.dataSync()[0];
+      const loss = opts.injectNaNAtStep === index + 1 ? NaN : (await lossTensor.data())[0];
       tf.dispose([x, y, lossTensor]);
       if (Number.isFinite(loss)) optimizer!.step(grads, index, totalSteps); // a non-finite loss never touches the weights
       tf.dispose(grads);
       return loss;
     };
     const append = (file: string, line: string) => fs.appendFileSync(file, line + "\n");
-    const saveCheckpoint = (final = false) => {
+    const saveCheckpoint = async (final = false) => {
+      const weights = await model.getWeightsAsync();
+      const optimizerState = optimizer!.getStateAsync ? await optimizer!.getStateAsync() : optimizer!.getState();
       writeCheckpoint(files.ckpt, {
         identity, step, trainTimeMs, evalDone, loader: loader.state, rng: { seed },
         logBytes: fs.statSync(files.log).size, evalsBytes: fs.statSync(files.evals).size,
-        weights: model.getWeights(), optimizer: optimizer!.getState(),
+        weights, optimizer: optimizerState,
       });
       if (!final) checkpointStep = step;
     };
@@ -399,7 +402,7 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
     for (;;) {
       if (!evalDone && (step % evalEvery === 0 || step === totalSteps)) {
         const t0 = performance.now(); // the training clock is stopped here
-        const valLoss = evaluate();
+        const valLoss = await evaluate();
         evalMsTotal += performance.now() - t0;
         evalsThisSession++;
         if (!Number.isFinite(valLoss)) fail(step, valLoss);
@@ -409,10 +412,10 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
       }
       evalDone = true;
       if (step === totalSteps) break;
-      if (step > 0 && step % checkpointEvery === 0 && checkpointStep !== step) saveCheckpoint();
+      if (step > 0 && step % checkpointEvery === 0 && checkpointStep !== step) await saveCheckpoint();
 
       const t0 = performance.now();
-      const loss = trainStep(loader.next(), step);
+      const loss = await trainStep(loader.next(), step);
       const dt = performance.now() - t0;
       if (!Number.isFinite(loss)) fail(step + 1, loss);
       step++;
@@ -424,7 +427,7 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
       progress();
 
       if (opts.stopAfterStep === step || opts.signal?.aborted) {
-        if (opts.signal?.aborted) saveCheckpoint();
+        if (opts.signal?.aborted) await saveCheckpoint();
         return {
           out, identity, finished: false, skipped: false, resumedFrom, totalSteps, stepsDone: step, evals: readEvals(files.evals),
           finalValLoss: null, trainTimeMs, stepAvgMs: trainTimeMs / step,
@@ -439,7 +442,7 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
     const finalValLoss = evals[evals.length - 1].val_loss;
     meta.result = { finalValLoss, trainTimeMs: Math.round(trainTimeMs), stepAvgMs: Number((trainTimeMs / totalSteps).toFixed(2)), tokensPerS: Math.round(tokensPerS) };
     meta.finished = new Date().toISOString();
-    if (opts.keepCheckpoint) saveCheckpoint(true);
+    if (opts.keepCheckpoint) await saveCheckpoint(true);
     writeFileAtomic(files.meta, JSON.stringify(meta, null, 2) + "\n");
     if (!opts.keepCheckpoint) fs.rmSync(files.ckpt, { force: true });
     return {
