@@ -1,5 +1,6 @@
 // Training: presets, the trainer, the run-folder formats, checkpoints.
 export { TRAIN_PRESETS } from "./presets";
+export { NUMERICS_VERSION, numericsFingerprint } from "./numerics";
 export type { TrainPreset } from "./presets";
 export { train, runIdentity, codeVersion, TrainDivergedError, DEFAULT_DATA_DIR } from "./trainer";
 export type { TrainOptions, TrainProgress, RunResult } from "./trainer";

@@ -17,6 +17,7 @@ import type { EvalRecord } from "./log";
 import { speedrunOptimizer } from "./optimizer";
 import type { OptimizerFactory } from "./optimizer";
 import { TRAIN_PRESETS } from "./presets";
+import { NUMERICS_VERSION } from "./numerics";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, "data", "fortunes");
@@ -125,11 +126,11 @@ function gitRevision(): { rev: string | null; dirty: boolean | null } {
   }
 }
 
-// Folders whose code decides a run's numbers: an edit there makes finished runs stale (never silently reused).
+// Folders whose code decides a run's numbers; their hash is recorded in meta.json (the identity uses NUMERICS_VERSION).
 const NUMERIC_SOURCES = ["src/engine", "src/model", "src/optim", "src/data", "src/train"];
 let cachedCodeVersion: string | null = null;
 
-/** Hash of the numerics-defining sources (file paths and contents), so a changed model or optimizer is a new run. */
+/** Hash of the numerics-defining sources (file paths and contents): which code exactly trained a run. */
 export function codeVersion(): string {
   if (cachedCodeVersion) return cachedCodeVersion;
   const files: string[] = [];
@@ -233,7 +234,7 @@ function resolveRun(opts: TrainOptions) {
     batchSize, seqLen, tokensPerStep: batchSize * seqLen, evalEvery, valTokens: valSet.tokens, lrMult, cooldownFrac,
     optimizer: opts.optimizerName ?? (opts.optimizer ? "custom" : "muon+adam"),
   };
-  const versions = { valemb: packageVersion(), code: codeVersion(), tfjs: tf.version.tfjs, node: process.version };
+  const versions = { valemb: packageVersion(), numerics: String(NUMERICS_VERSION), source: codeVersion(), tfjs: tf.version.tfjs, node: process.version };
   return { preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions };
 }
 
@@ -243,7 +244,7 @@ type ResolvedRun = ReturnType<typeof resolveRun>;
 function identityOf(r: ResolvedRun, backend: string): string {
   return sha256(canonical({
     config: r.config, train: r.trainSettings, seed: r.seed, steps: r.totalSteps, data: r.dataset.hash, backend,
-    code: { valemb: r.versions.valemb, source: r.versions.code, tfjs: r.versions.tfjs },
+    code: { numerics: NUMERICS_VERSION, tfjs: r.versions.tfjs }, // not the source hash: refactors must not orphan finished runs
   })).slice(0, 16);
 }
 
