@@ -72,8 +72,9 @@ function readMeta(dir: string): MetaOnDisk | null {
  */
 export function planSweep(opts: SweepOptions, identityOf: (r: RunRequest) => string): PlannedRun[] {
   const plans: PlannedRun[] = [];
-  for (const variant of opts.variants) {
-    for (let seed = 0; seed < opts.seeds; seed++) {
+  // Seed-major order: a sweep cut short still has every variant at its first seeds.
+  for (let seed = 0; seed < opts.seeds; seed++) {
+    for (const variant of opts.variants) {
       const req: RunRequest = { section: opts.spec.name, variant, seed, preset: opts.preset, steps: opts.steps, dir: runDir(opts.root, opts.spec.name, variant.name, seed) };
       const meta = readMeta(req.dir);
       const want = identityOf(req);
