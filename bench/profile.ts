@@ -41,8 +41,14 @@ async function main(): Promise<void> {
     e.n++; e.ms += ms; total += ms; byName.set(key, e);
   }
   const rows = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  // customGrad scopes ("unnamed scope") time their inner kernels too: left out of the split below
+  const inScope = (name: string) => name === "unnamed scope";
+  const matmul = rows.filter(([n]) => n.startsWith("BMM")).reduce((a, [, e]) => ({ n: a.n + e.n, ms: a.ms + e.ms }), { n: 0, ms: 0 });
+  const other = rows.filter(([n]) => !n.startsWith("BMM") && !inScope(n)).reduce((a, [, e]) => ({ n: a.n + e.n, ms: a.ms + e.ms }), { n: 0, ms: 0 });
   console.log(`backend ${info.backend} threads ${info.threads} preset ${values.preset} B=${B} T=${T} load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`step wall ms: median ${wall[Math.floor(wall.length / 2)].toFixed(1)} (min ${wall[0].toFixed(1)}); profiled: ${prof.kernels.length} kernels, ${total.toFixed(1)} ms in kernels`);
+  console.log(`split: BatchMatMul ${matmul.n} calls ${matmul.ms.toFixed(0)} ms; other kernels ${other.n} calls ${other.ms.toFixed(0)} ms; ` +
+    `JS outside kernels (fused ops' passes, dataSync, tape) ≈ ${(wall[Math.floor(wall.length / 2)] - matmul.ms - other.ms).toFixed(0)} ms of the median step`);
   for (const [name, e] of rows.slice(0, Number(values.top))) console.log(`${name.padEnd(40)} ${String(e.n).padStart(5)} ${e.ms.toFixed(1).padStart(8)} ms ${(100 * e.ms / total).toFixed(1).padStart(5)}%`);
   console.log(`numTensors ${tf.memory().numTensors}`);
 }
