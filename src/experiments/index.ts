@@ -10,3 +10,11 @@ export type { SectionResults, TargetLoss, VariantResult } from "./results";
 export { sectionFigures } from "./figures";
 export { identityResolver, runSection } from "./section";
 export type { RunSectionOptions } from "./section";
+export { layoutFigure, parameterCount, presetRows, runCommand, sectionLayoutFigure, sectionStatus } from "./overview";
+export type { SectionStatus } from "./overview";
+export { POST_FINDINGS, conclusionHtml, sectionConclusion } from "./conclusion";
+export type { ClaimCheck, Conclusion, PostClaim, PostFinding } from "./conclusion";
+export {
+  POST_ADDING_CROSSINGS, SPEEDRUN_TARGET, parsePostFigure, postCrossingTable, postFigures, postRankingTable, postRanking, postRunLabels, postRuns,
+  tTestFigures, tTestGroups, tTestTable, tTestWelch,
+} from "./published";
