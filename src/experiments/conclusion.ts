@@ -130,9 +130,26 @@ export function sectionConclusion(results: SectionResults): Conclusion {
   }
   const preset = results.variants.flatMap((v) => v.runs).map((r) => r.meta.preset).find((p) => typeof p === "string");
   if (preset !== "medium") {
-    lines.push(`These are ${preset ?? "small"}-preset runs, not the speedrun: at this scale the tables are a large share of the parameters and the noise between seeds is large, so the order may differ from the post's.`);
+    lines.push(`These are ${preset ?? "small"}-preset runs, not the speedrun: a far smaller model, other data and far fewer steps, with large noise between seeds, so the order may differ from the post's.`);
   }
   return { firstToTarget, lowestFinal, bestRanked, claims, lines };
+}
+
+const pm = (m: number | null, s: number | null, d: number) => (m === null ? "–" : s === null ? m.toFixed(d) : `${m.toFixed(d)} ± ${s.toFixed(d)}`);
+
+/** Seeds summarised per variant (the post's order): mean ± std, and Welch's test of the final loss against the baseline. */
+export function seedSummaryRows(results: SectionResults): Record<string, string | number>[] {
+  return variantsByCrossing(results).map((v) => {
+    const s = v.summary, t = v.vsBaseline;
+    return {
+      variant: v.variant.name, seeds: s.n, "reach target": `${s.nCrossed}/${s.n}`,
+      "time to target (s)": pm(s.crossingTimeMean, s.crossingTimeStd, 2),
+      "final loss": pm(s.finalLossMean, s.finalLossStd, 4),
+      "Δ final vs baseline": v.variant.name === results.spec.baseline ? "–" : t ? signed(t.diff) : "–",
+      "Welch p": t ? pText(t.p) : "–",
+      "p < 0.05": v.variant.name === results.spec.baseline ? "baseline" : t ? (t.p < 0.05 ? "yes" : "no") : "needs ≥ 2 seeds",
+    };
+  });
 }
 
 /** The conclusion as HTML for a notebook cell: sentences, claim checks as a nested list. */

@@ -12,7 +12,7 @@ export { identityResolver, runSection } from "./section";
 export type { RunSectionOptions } from "./section";
 export { layoutFigure, parameterCount, presetRows, runCommand, sectionLayoutFigure, sectionStatus } from "./overview";
 export type { SectionStatus } from "./overview";
-export { POST_FINDINGS, conclusionHtml, sectionConclusion } from "./conclusion";
+export { POST_FINDINGS, conclusionHtml, sectionConclusion, seedSummaryRows } from "./conclusion";
 export type { ClaimCheck, Conclusion, PostClaim, PostFinding } from "./conclusion";
 export {
   POST_ADDING_CROSSINGS, SPEEDRUN_TARGET, parsePostFigure, postCrossingTable, postFigures, postRankingTable, postRanking, postRunLabels, postRuns,

@@ -52,9 +52,9 @@ export function layoutFigure(
       paper_bgcolor: "white", plot_bgcolor: "#f4f4f4",
       xaxis: {
         title: { text: "layer" }, tickmode: "array", tickvals: x,
-        ticktext: x.map((i) => (noAttn.has(i) ? `${i}*` : String(i))), side: "bottom",
+        ticktext: x.map((i) => (noAttn.has(i) ? `${i}*` : String(i))), side: "bottom", zeroline: false, showgrid: false,
       },
-      yaxis: { autorange: "reversed", automargin: true },
+      yaxis: { autorange: "reversed", automargin: true, zeroline: false, showgrid: false },
     },
   };
 }

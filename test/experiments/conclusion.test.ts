@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conclusionHtml, getSection, POST_FINDINGS, sectionConclusion, sectionResults, SECTIONS } from "../../src/experiments";
+import { conclusionHtml, getSection, POST_FINDINGS, sectionConclusion, sectionResults, SECTIONS, seedSummaryRows } from "../../src/experiments";
 import { writeSection } from "./helpers-notebook";
 
 test("every post claim names variants of its section", () => {
@@ -28,7 +28,7 @@ test("adding: a clearly better variant is named, significant, and the post's cla
   assert.match(text, /Lowest mean final loss: 2 additional \(5 tables\) .*significant at p < 0\.05/);
   assert.match(text, /1 of 2 hold here/);
   assert.match(text, /reversed: 1 additional table beats the baseline/);
-  assert.match(text, /tiny-preset runs, not the speedrun/);
+  assert.match(text, /tiny-preset runs, not the speedrun: a far smaller model/);
   const html = conclusionHtml(c);
   assert.match(html, /^<div class="valemb-conclusion">/);
   assert.match(html, /&amp;|2 additional/);
@@ -43,4 +43,16 @@ test("removing: the baseline best; one seed each: nothing is testable", () => {
   assert.match(text, /Lowest mean final loss: the baseline/);
   assert.match(text, /holds: the baseline beats removing layer 2 \(−0\.0300, not testable\)/);
   assert.doesNotMatch(text, /not the speedrun/, "medium runs get no scale warning");
+});
+
+test("seedSummaryRows: mean ± std per variant in the post's order, Welch's p against the baseline", () => {
+  const root = writeSection("shifting", { baseline: [0, 0.002, -0.002], "shift-1-2-3": [0.05, 0.049, 0.051], "shift-2-3-4": [0.01] });
+  const rows = seedSummaryRows(sectionResults(getSection("shifting"), { root }));
+  assert.deepEqual(rows.map((r) => r.variant), ["baseline", "shift-2-3-4", "shift-1-2-3"]);
+  assert.equal(rows[0]["p < 0.05"], "baseline");
+  assert.match(String(rows[0]["final loss"]), /^\d\.\d{4} ± 0\.0020$/);
+  assert.equal(rows[1]["p < 0.05"], "needs ≥ 2 seeds");
+  assert.equal(rows[1]["final loss"], rows[1]["final loss"].toString().split(" ")[0], "one seed: no ± std");
+  assert.equal(rows[2]["p < 0.05"], "yes");
+  assert.equal(rows[2]["Δ final vs baseline"], "+0.0500");
 });

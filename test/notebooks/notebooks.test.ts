@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { committedNotebooks, jupyterOrSkip, outputsOf, readNotebook, ROOT, textOf, type Output } from "./tools";
+import { committedNotebooks, jupyterOrSkip, outputsOf, readNotebook, ROOT, textOf, type Cell, type Output } from "./tools";
 
 const { jp, skip, env } = jupyterOrSkip();
 const NBRUN = path.join(ROOT, "scripts", "nbrun.py");
@@ -60,6 +60,83 @@ test("every committed notebook runs in quick mode; charts and tables are real", 
   assert.deepEqual(table.metadata!.valemb.columns.slice(0, 4), ["variant", "n", "nCrossed", "crossingTimeMean"]);
   assert.match(html(table), /<th>baseline<\/th><td>3<\/td>/);
   assert.ok(!demo.some((o) => o.name === "stderr"), "no stderr output");
+
+  for (const nb of notebooks.filter((f) => /^0\d-/.test(path.basename(f)))) checkSectionNotebook(path.basename(nb), outputsOf(readNotebook(path.join(out, path.basename(nb)))));
+});
+
+const stdoutOf = (outs: Output[]) => outs.filter((o) => o.name === "stdout").map(textOf).join("");
+const columnsOf = (t: Output): string[] => t.metadata!.valemb.columns;
+const REFERENCE_LOGS = path.join(ROOT, "..", "shared", "reference-logs");
+
+/** The post's notebooks (00 … 05) in quick mode: the charts, tables and text each must show. */
+function checkSectionNotebook(name: string, outs: Output[]): void {
+  assert.ok(!outs.some((o) => o.name === "stderr"), `${name}: no stderr output:\n${outs.filter((o) => o.name === "stderr").map(textOf).join("")}`);
+  const names = charts(outs).map((c) => c.metadata!.valemb.name as string);
+  for (const c of charts(outs)) assert.ok(c.metadata!.valemb.traces >= 1, `${name}: ${c.metadata!.valemb.name} has traces`);
+  const text = stdoutOf(outs);
+  const section = /^0[1-4]-(\w+)\.ipynb$/.exec(name)?.[1];
+  if (name === "00-overview.ipynb") {
+    assert.deepEqual(names, ["adding-layouts", "removing-layouts", "shifting-layouts", "sharing-layouts"]);
+    const [presets, status] = tables(outs);
+    assert.deepEqual(columnsOf(presets).slice(0, 2), ["preset", "layers"]);
+    for (const c of ["params", "value-emb share", "tokens/step", "steps"]) assert.ok(columnsOf(presets).includes(c), `presets: ${c}`);
+    assert.match(html(presets), /<th[^>]*>medium<\/th>[^]*<th[^>]*>tiny<\/th>[^]*<th[^>]*>smoke<\/th>/);
+    assert.deepEqual(columnsOf(status), ["section", "variants", "finished runs", "variants with results", "to train"]);
+    assert.match(html(status), /npx valemb run sharing/);
+  } else if (section) {
+    assert.equal(names[0], `${section}-layouts`);
+    assert.ok(names.includes(`${section}-crossing-time`), `${name}: crossing chart (${names.join(", ")})`);
+    assert.ok(names.length >= 3, `${name}: layouts, the section's loss charts and the crossing chart (${names.join(", ")})`);
+    const [main, ranking, seeds] = tables(outs);
+    for (const c of ["variant", "label", "layout", "seeds", "crossingTimeS", "finalLoss", "finalLossStd", "pVsBaseline"]) assert.ok(columnsOf(main).includes(c), `${name}: table column ${c}`);
+    assert.match(html(main), /<caption>target loss \d\.\d{4} \(baseline mean final val loss/);
+    assert.match(html(main), /<th>baseline<\/th>/);
+    assert.deepEqual(columnsOf(ranking), ["variant", "label", "meanRank", "meanLoss", "meanGapToBaseline"]);
+    assert.deepEqual(columnsOf(seeds), ["variant", "seeds", "reach target", "time to target (s)", "final loss", "Δ final vs baseline", "Welch p", "p &lt; 0.05"]);
+    assert.match(html(seeds), /\d\.\d{4} ± \d\.\d{4}/, "seeds as mean ± std");
+    const conclusion = outs.filter((o) => /valemb-conclusion/.test(o.data ? html(o) : ""));
+    assert.equal(conclusion.length, 1, `${name}: one conclusion`);
+    assert.match(html(conclusion[0]), /First to reach the target|No variant reaches/);
+    assert.match(html(conclusion[0]), /Lowest mean final loss/);
+    assert.match(html(conclusion[0]), /smoke-preset runs, not the speedrun/);
+    assert.match(text, new RegExp(`terminal equivalent: npx valemb run ${section} --preset smoke --seeds 2 --variants baseline,`));
+    assert.match(text, /sweep \w+: \d+ trained, 0 already done, 0 failed/);
+    assert.match(text, /charts; terminal equivalent: npx valemb export --spec \S+-charts\.json --out /);
+  } else if (name === "05-published-runs.ipynb") {
+    if (!fs.existsSync(REFERENCE_LOGS)) {
+      assert.match(text, /NOT FOUND/);
+      assert.equal(names.length, 0);
+      return;
+    }
+    assert.match(text, /value-embeddings-results\.md: 57 runs/);
+    assert.deepEqual(names, [
+      "post-13-15-time-1100-1500", "post-13-15-16-17-18-19-time-1200-1500", "post-13-15-16-17-18-19-step-5000-6000",
+      "post-0-1-2-3-4-5-13-time-1250-1500", "post-1-6-7-13-time-1200-1500", "post-6-8-9-10-13-time-1200-1500",
+      "post-13-20-21-step-5000-6000", "post-8-11-12-13-time-1200-1500", "post-25-26-record-time", "post-25-26-record-step",
+    ]);
+    const [crossings, ranking, ttest] = tables(outs);
+    assert.ok(columnsOf(crossings).includes("postS"));
+    // The post's order of crossing 2.92: 16, 15, 19, 17, 13, 18.
+    assert.deepEqual([...html(crossings).matchAll(/<tr><th>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "19", "17", "13", "18"]);
+    assert.deepEqual([...html(ranking).matchAll(/<tr><th>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "13", "17", "19", "18"]);
+    assert.ok(columnsOf(ttest).includes("pBelowTarget"));
+    assert.match(html(ttest), /<td>28<\/td>[^]*<td>37<\/td>/);
+    assert.match(text, /Welch's t-test[^\n]*p = 0\.00457/);
+    assert.match(text, /10 charts; terminal equivalent: npx valemb export --spec/);
+  } else {
+    assert.fail(`${name}: no expectations for this notebook; add them here`);
+  }
+}
+
+test("committed notebooks carry no outputs (they are run, never stored, with results)", () => {
+  for (const nb of committedNotebooks()) {
+    const cells = readNotebook(nb).cells as (Cell & { execution_count?: number | null })[];
+    for (const [i, c] of cells.entries()) {
+      if (c.cell_type !== "code") continue;
+      assert.deepEqual(c.outputs, [], `${path.basename(nb)} cell ${i} has outputs`);
+      assert.equal(c.execution_count ?? null, null, `${path.basename(nb)} cell ${i} has an execution count`);
+    }
+  }
 });
 
 test("nbrun: a failing cell fails the run and prints its source and stderr", { skip }, () => {
