@@ -50,7 +50,7 @@ export type SweepEvent =
 export interface SweepResult { done: PlannedRun[]; ran: RunRequest[]; failed: { run: RunRequest; message: string }[]; seconds: number }
 
 /** Default root for a preset: `data/runs` holds the committed tiny results; other presets stay apart. */
-export function defaultRoot(preset: string, repoRoot = process.cwd()): string {
+export function defaultRoot(preset: string, repoRoot = path.resolve(__dirname, "..", "..")): string {
   return path.join(repoRoot, preset === "tiny" ? "data/runs" : `data/runs-${preset}`);
 }
 
