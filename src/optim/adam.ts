@@ -16,8 +16,8 @@ export class Adam {
   private readonly v: tf.Variable[];
 
   constructor(readonly params: TrainableParam[], readonly opts: AdamOptions) {
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    this.m = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false))); // tidy frees the zeros the variable copied
+    this.v = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
   }
 
   /** One update; lrs[i] is the (scheduled) learning rate of params[i]. */

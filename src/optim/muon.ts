@@ -84,7 +84,7 @@ export class Muon {
     for (const members of byShape.values()) {
       const rows = Math.min(members[0].rows, members[0].cols), cols = Math.max(members[0].rows, members[0].cols);
       const n = members.reduce((s, m) => s + m.count, 0);
-      this.groups.push({ rows, cols, members, buf: tf.variable(tf.zeros([n, rows, cols]), false) });
+      this.groups.push({ rows, cols, members, buf: tf.tidy(() => tf.variable(tf.zeros([n, rows, cols]), false)) }); // tidy frees the zeros the variable copied
     }
   }
 

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Adam, Muon, SpeedrunOptimizer, TrainableParam, lrFactor, muonMomentum, newtonSchulz5 } from "../../src/optim";
+import { GPT, modelConfig } from "../../src/model";
 
 const param = (name: string, values: number[] | Float32Array, shape: number[], group: TrainableParam["group"], mlp = false): TrainableParam =>
   ({ name, variable: tf.variable(tf.tensor(values, shape)), group, mlp });
@@ -135,4 +136,13 @@ test("SpeedrunOptimizer: state round-trips, tensors stay flat", async () => {
   optA.dispose();
   optB.dispose();
   [...A, ...B].forEach((p) => p.variable.dispose());
+});
+
+test("creating and disposing an optimizer leaves no tensor behind", async () => {
+  await tf.setBackend("cpu");
+  const model = new GPT(modelConfig("smoke"), 0);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) new SpeedrunOptimizer(model.params).dispose();
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
 });
