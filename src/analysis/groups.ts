@@ -1,6 +1,6 @@
 // Groups of seeds: one layout run several times. Mean/std curves for plots, and per-group
 // crossing-time and final-loss statistics for tables.
-import { commonWindow, crossing, finalEval, linearGrid, lossAt } from "./measure";
+import { commonWindow, crossing, finalEval, linearGrid, lossAt, type Crossing } from "./measure";
 import { selectRuns } from "./select";
 import { mean, sampleStd } from "./stats";
 import type { Axis, Run } from "./types";
@@ -81,7 +81,7 @@ const orNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 export function summarizeGroup(group: RunGroup, threshold: number): GroupSummary {
   if (group.runs.length === 0) throw new Error(`group '${group.name}' has no runs`);
-  const crossings = group.runs.map((r) => crossing(r, threshold)).filter((c) => c !== null);
+  const crossings = group.runs.map((r) => crossing(r, threshold)).filter((c): c is Crossing => c !== null); // explicit guard: tslab's TypeScript 5.0 does not infer it
   const finals = group.runs.map((r) => finalEval(r)!);
   const times = crossings.map((c) => c.timeS);
   const steps = crossings.map((c) => c.step);
