@@ -91,6 +91,30 @@ export function splitTrainVal(documents: Buffer[]): { train: Buffer[]; val: Buff
   return { train, val };
 }
 
+/**
+ * Documents in a seeded pseudo-random order (Fisher–Yates, mulberry32). The source files are sorted by
+ * topic, and the trainer reads shards in order as modded-nanogpt does (FineWeb comes pre-shuffled):
+ * unshuffled, training would walk through the topics one by one and the validation loss would follow.
+ */
+export function shuffleDocuments<T>(docs: T[], seed: number): T[] {
+  let a = seed >>> 0;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = docs.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+export const SHUFFLE_SEED = { train: 1, val: 2 } as const;
+
 export interface PrepareOptions {
   /** Folder or file of text; default Debian's fortunes. */
   source?: string;
@@ -129,7 +153,9 @@ export function prepareCorpus(opts: PrepareOptions): CorpusMeta {
   const src = readCorpusSource(opts.source ?? DEFAULT_FORTUNES_DIR);
   const sourceBytes = src.documents.reduce((n, d) => n + d.length, 0);
   log(`read ${src.files.length} files, ${src.documents.length} documents, ${sourceBytes} bytes from ${src.path}`);
-  const { train, val } = splitTrainVal(src.documents);
+  const split = splitTrainVal(src.documents);
+  const train = shuffleDocuments(split.train, SHUFFLE_SEED.train);
+  const val = shuffleDocuments(split.val, SHUFFLE_SEED.val); // the fixed validation set (its first N tokens) then samples every topic
 
   const t0 = Date.now();
   const tok = trainBpe(train, vocabSize);
@@ -158,7 +184,7 @@ export function prepareCorpus(opts: PrepareOptions): CorpusMeta {
     version: 1,
     source: { path: src.path, files: src.files, documents: src.documents.length, bytes: sourceBytes },
     split: {
-      rule: `documents in source order; a document whose start offset falls in block b of ${SPLIT_BLOCKS} equal byte blocks is validation when b % ${SPLIT_VAL_EVERY} == ${SPLIT_VAL_EVERY - 1}`,
+      rule: `documents in source order; a document whose start offset falls in block b of ${SPLIT_BLOCKS} equal byte blocks is validation when b % ${SPLIT_VAL_EVERY} == ${SPLIT_VAL_EVERY - 1}; then each split is shuffled (mulberry32 Fisher–Yates, seeds train ${SHUFFLE_SEED.train}, val ${SHUFFLE_SEED.val})`,
       blocks: SPLIT_BLOCKS,
       valEvery: SPLIT_VAL_EVERY,
     },

@@ -10,7 +10,7 @@ export { Gpt2Tokenizer, GPT2_EOT, encodeDocument } from "./tokenizer";
 export { BpeTokenizer, trainBpe, pretokenize, MAX_BPE_VOCAB } from "./bpe";
 export type { BpeJson } from "./bpe";
 export {
-  DEFAULT_FORTUNES_DIR, DEFAULT_CORPUS_VOCAB, prepareCorpus, readCorpusSource, splitDocuments, splitTrainVal,
+  DEFAULT_FORTUNES_DIR, DEFAULT_CORPUS_VOCAB, SHUFFLE_SEED, prepareCorpus, readCorpusSource, shuffleDocuments, splitDocuments, splitTrainVal,
 } from "./corpus";
 export type { CorpusMeta, CorpusSource, PrepareOptions, ShardInfo, SourceFile } from "./corpus";
 export { openDataset } from "./dataset";

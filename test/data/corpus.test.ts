@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  BpeTokenizer, openDataset, prepareCorpus, readShard, splitDocuments, splitTrainVal, DEFAULT_FORTUNES_DIR,
+  BpeTokenizer, openDataset, prepareCorpus, readShard, shuffleDocuments, splitDocuments, splitTrainVal, DEFAULT_FORTUNES_DIR,
 } from "../../src/data";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-corpus-"));
@@ -68,9 +68,19 @@ test("prepare writes shards, tokenizer and meta; re-running gives byte-identical
   assert.equal(train.length, metaA.train.tokens);
   assert.equal(train[0], tok.eotToken, "documents start with end-of-text");
   assert.equal(train.filter((t) => t === tok.eotToken).length, metaA.train.documents);
-  // decoding the shard gives the documents back (CRLF normalised)
-  const firstDoc = tok.decode(train.subarray(1, train.indexOf(tok.eotToken, 1)));
-  assert.equal(firstDoc, fortuneFile(1, 0).replace(/\n%\n$/, ""));
+  // decoding the shards gives every source document back once (CRLF normalised), in shuffled order
+  const sourceDocs = [fortuneFile(150, 0), fortuneFile(150, 3)].flatMap((f) => f.replace(/\n%\n$/, "").split("\n%\n"));
+  const decoded = [train, readShard(path.join(outA, "val.bin"))].flatMap((shard) => {
+    const docs: string[] = [];
+    for (let i = 0; i < shard.length; ) {
+      const end = shard.indexOf(tok.eotToken, i + 1);
+      docs.push(tok.decode(shard.subarray(i + 1, end < 0 ? shard.length : end)));
+      i = end < 0 ? shard.length : end;
+    }
+    return docs;
+  });
+  assert.deepEqual([...decoded].sort(), [...sourceDocs].sort());
+  assert.notDeepEqual(decoded.slice(0, 20), sourceDocs.slice(0, 20), "training documents are shuffled, not in source (topic) order");
 
   const ds = openDataset(outA);
   assert.equal(ds.tokenizer, "byte-bpe");
@@ -98,4 +108,13 @@ test("the shipped corpus opens and matches its meta", { skip: !fs.existsSync("da
 
 test("the default source is Debian's fortunes", () => {
   assert.equal(DEFAULT_FORTUNES_DIR, "/usr/share/games/fortunes");
+});
+
+test("shuffleDocuments: a seeded permutation, the same for the same seed", () => {
+  const docs = Array.from({ length: 100 }, (_, i) => i);
+  const a = shuffleDocuments(docs, 1);
+  assert.deepEqual([...a].sort((x, y) => x - y), docs);
+  assert.deepEqual(shuffleDocuments(docs, 1), a);
+  assert.notDeepEqual(shuffleDocuments(docs, 2), a);
+  assert.notDeepEqual(a, docs);
 });
