@@ -12,10 +12,12 @@ export interface RunGroup {
 
 /**
  * The group a run belongs to when it is one seed of many: its name without the trailing seed part
- * (`adding/baseline/seed-3` → `adding/baseline`, `25 7` → `25`, `22-3` → `22`).
+ * (`adding/baseline/seed-3` → `adding/baseline`, `add-1/seed-0` → `add-1`, `25 7` → `25`, `22-3` → `22`).
  */
 export function seedGroupName(name: string): string {
-  return name.replace(/\/seed-\d+$/, "").replace(/(?<=\S)[ -]\d+$/, "");
+  // our run folders name the seed explicitly; only other names (`25 7`, `22-3`) end in a bare number
+  if (/\/seed-\d+$/.test(name)) return name.replace(/\/seed-\d+$/, "");
+  return name.replace(/(?<=\S)[ -]\d+$/, "");
 }
 
 /**

@@ -90,6 +90,7 @@ test("rankRuns: default reference is the best run; window cut to what every run 
 test("groups: seed group names, mean/std curves, crossing-time summary over the runs that cross", () => {
   assert.equal(seedGroupName("adding/baseline/seed-3"), "adding/baseline");
   assert.equal(seedGroupName("25 7"), "25");
+  assert.equal(seedGroupName("add-1/seed-0"), "add-1", "a variant name ending in a number keeps it");
   assert.equal(seedGroupName("22-3"), "22");
   assert.equal(seedGroupName("13"), "13");
   const s0 = run("x/seed-0", [[0, 2, 0], [10, 4, 10]]);
