@@ -46,6 +46,8 @@ export interface RunSectionOptions {
   replaceStale?: boolean;
   /** Where progress lines go (default: stdout, which a notebook cell shows as it runs). */
   write?: (s: string) => void;
+  /** Redraw one status line in place (a terminal) instead of printing a line every few seconds. */
+  tty?: boolean;
 }
 
 /** Train what is missing of a section (unless `train: false`), then return its measured results. */
@@ -60,12 +62,12 @@ export async function runSection(name: string, o: RunSectionOptions = {}): Promi
     const threads = o.threads ?? Math.max(1, Math.floor(os.cpus().length / jobs));
     const identityOf = await identityResolver({ preset, steps: o.steps, backend: o.backend, threads });
     const write = o.write ?? ((s: string) => process.stdout.write(s));
-    const progress = new SweepProgress(write, false, 15, jobs);
+    const progress = new SweepProgress(write, o.tty ?? false, o.tty ? 20 : 15, jobs);
     sweep = await runSweep({
       spec, variants, preset, seeds: o.seeds ?? spec.defaults.seeds, steps: o.steps, root, jobs, threads, backend: o.backend,
       replaceStale: o.replaceStale, onEvent: (e) => progress.handle(e),
     }, identityOf);
-    write(`sweep ${spec.name}: ${sweep.ran.length} trained, ${sweep.done.length} already done, ${sweep.failed.length} failed, ${sweep.seconds.toFixed(0)} s\n`);
+    write(`${o.tty ? "\n" : ""}sweep ${spec.name}: ${sweep.ran.length} trained, ${sweep.done.length} already done, ${sweep.failed.length} failed, ${sweep.seconds.toFixed(0)} s\n`);
   }
   return { ...sectionResults(spec, { root, target: o.target, variants }), sweep };
 }

@@ -39,7 +39,7 @@ export const command: Command = {
       },
     });
     if (positionals.length !== 1) { process.stderr.write(`${usage}\n`); return 2; }
-    const { getSection, selectVariants, defaultRoot, planSweep, runSweep, SweepProgress, sectionResults, variantTable, rankingByVariant, caption, identityResolver } =
+    const { getSection, selectVariants, defaultRoot, planSweep, runSection, caption, rankingByVariant, variantTable, identityResolver } =
       require("../../experiments") as typeof import("../../experiments");
     const spec = getSection(positionals[0]);
     const int = (name: string, v: string | undefined, min: number): number | undefined => {
@@ -48,29 +48,25 @@ export const command: Command = {
       if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${v}'`);
       return n;
     };
-    const preset = values.preset!;
-    const opts = {
-      spec, variants: selectVariants(spec, values.variants), preset,
-      seeds: int("seeds", values.seeds, 1) ?? spec.defaults.seeds, steps: int("steps", values.steps, 1),
-      root: values.root ?? defaultRoot(preset), jobs: int("jobs", values.jobs, 1) ?? os.cpus().length,
-      threads: int("threads", values.threads, 1), backend: values.backend, replaceStale: values["replace-stale"],
-    };
-    const threads = opts.threads ?? Math.max(1, Math.floor(os.cpus().length / opts.jobs));
-    const identityOf = await identityResolver({ preset, steps: opts.steps, backend: opts.backend, threads });
-    if (values.list) {
-      for (const p of planSweep(opts, identityOf)) process.stdout.write(`${p.variant.name.padEnd(20)} seed-${p.seed}  ${p.variant.layout}  ${p.state.padEnd(6)} ${p.why}\n`);
-      return 0;
-    }
-    let failed = 0;
-    if (!values["no-train"]) {
-      const progress = new SweepProgress((s) => process.stderr.write(s), Boolean(process.stderr.isTTY), 20, opts.jobs);
-      const res = await runSweep({ ...opts, threads, onEvent: (e) => progress.handle(e) }, identityOf);
-      failed = res.failed.length;
-      process.stderr.write(`\nsweep ${spec.name}: ${res.ran.length} trained, ${res.done.length} already done, ${failed} failed, ${res.seconds.toFixed(0)} s wall\n`);
-    }
     const target = values.target === undefined ? undefined : Number(values.target);
     if (target !== undefined && !Number.isFinite(target)) throw new Error(`--target must be a number, got '${values.target}'`);
-    const results = sectionResults(spec, { root: opts.root, target, variants: opts.variants });
+    const preset = values.preset!;
+    const jobs = int("jobs", values.jobs, 1) ?? os.cpus().length;
+    const opts = {
+      preset, seeds: int("seeds", values.seeds, 1) ?? spec.defaults.seeds, variants: values.variants, steps: int("steps", values.steps, 1),
+      jobs, threads: int("threads", values.threads, 1) ?? Math.max(1, Math.floor(os.cpus().length / jobs)),
+      backend: values.backend, root: values.root ?? defaultRoot(preset), target, replaceStale: values["replace-stale"],
+    };
+    if (values.list) {
+      const identityOf = await identityResolver({ preset, steps: opts.steps, backend: opts.backend, threads: opts.threads });
+      const plans = planSweep({ ...opts, spec, variants: selectVariants(spec, opts.variants) }, identityOf);
+      for (const p of plans) process.stdout.write(`${p.variant.name.padEnd(20)} seed-${p.seed}  ${p.variant.layout}  ${p.state.padEnd(6)} ${p.why}\n`);
+      return 0;
+    }
+    const results = await runSection(spec.name, {
+      ...opts, train: !values["no-train"], write: (s) => process.stderr.write(s), tty: Boolean(process.stderr.isTTY),
+    });
+    const failed = results.sweep?.failed.length ?? 0;
     if (values.json) {
       process.stdout.write(JSON.stringify({
         section: spec.name, target: results.target, missing: results.missing,
