@@ -53,6 +53,6 @@ test("checkpoint round trip is exact; corrupt files are named", () => {
 test("tiny preset is FINDINGS §5's setting, shortened to 100 steps for the sweep", () => {
   assert.deepEqual(
     { b: TRAIN_PRESETS.tiny.batchSize, s: TRAIN_PRESETS.tiny.steps, e: TRAIN_PRESETS.tiny.evalEvery, lr: TRAIN_PRESETS.tiny.lrMult },
-    { b: 16, s: 100, e: 10, lr: 4 },
+    { b: 16, s: 100, e: 5, lr: 4 },
   );
 });
