@@ -15,12 +15,12 @@ left as it is; a folder holding another run is refused unless --force.
 
   --preset           medium | tiny | smoke (default tiny); sets model size and training defaults
   --layout           value-embedding layout, one character per layer (default: the baseline)
-  --steps            training steps (tiny: 400)
+  --steps            training steps (tiny: 100)
   --data             dataset folder (default data/fortunes; medium: FineWeb shards, required)
   --lr-mult          multiplies every learning rate (tiny: 4)
-  --eval-every       validation every N steps, and at the end (tiny: 25)
+  --eval-every       validation every N steps, and at the end (tiny: 5)
   --batch            sequences per step (tiny: 16)
-  --val-tokens       size of the fixed validation set (tiny: 32768)
+  --val-tokens       size of the fixed validation set (tiny: 8192)
   --checkpoint-every checkpoint every N steps (default: at each evaluation)
   --keep-checkpoint  keep checkpoint.ckpt (final weights) when the run finishes
   --force            start over, overwriting the run folder
