@@ -7,15 +7,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { escapeHtml } from "../../src/analysis";
 import { caption, getSection, runSection, variantTable } from "../../src/experiments";
-import { chromiumOrSkip, jupyterOrSkip, outputsOf, readNotebook, ROOT, textOf, type Output } from "./tools";
+import { chromiumOrSkip, htmlOf, jupyterOrSkip, outputsOf, readNotebook, ROOT, textOf } from "./tools";
 
 const { jp, skip: noJupyter, env } = jupyterOrSkip();
 const skip = noJupyter ?? chromiumOrSkip();
 const SECTIONS = ["adding", "removing", "shifting", "sharing"] as const;
 const RESULTS = path.join(ROOT, "data", "runs");
-const html = (o: Output): string => { const v = o.data!["text/html"]; return Array.isArray(v) ? v.join("") : v; };
-const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 test("committed results: every variant of every section has 3 finished tiny seeds", async () => {
   for (const s of SECTIONS) {
@@ -48,9 +47,9 @@ test("section notebooks in full mode reproduce the section's table from the comm
     assert.match(stdout, new RegExp(`terminal equivalent: npx valemb run ${s} --no-train`));
 
     const [main] = outs.filter((o) => o.metadata?.valemb?.kind === "table");
-    assert.ok(html(main).includes(`<caption>${escapeHtml(caption(expected))}</caption>`), `${s}: caption is the CLI's`);
+    assert.ok(htmlOf(main).includes(`<caption>${escapeHtml(caption(expected))}</caption>`), `${s}: caption is the CLI's`);
     const table = variantTable(expected);
-    const rows = [...html(main).split("<tbody>")[1].matchAll(/<tr><th>([^<]+)<\/th>(.*?)<\/tr>/g)];
+    const rows = [...htmlOf(main).split("<tbody>")[1].matchAll(/<tr><th>([^<]+)<\/th>(.*?)<\/tr>/g)];
     assert.deepEqual(rows.map((m) => m[1]), table.index, `${s}: variants in the CLI's order`);
     const finals = table.column("finalLoss").values as number[];
     for (const [k, m] of rows.entries()) assert.ok(m[2].includes(`<td>${finals[k].toFixed(4)}</td>`), `${s}/${m[1]}: final loss ${finals[k].toFixed(4)}`);

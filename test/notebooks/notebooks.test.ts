@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { committedNotebooks, jupyterOrSkip, outputsOf, readNotebook, ROOT, textOf, type Cell, type Output } from "./tools";
+import { committedNotebooks, htmlOf, jupyterOrSkip, outputsOf, readNotebook, ROOT, textOf, type Cell, type Output } from "./tools";
 
 const { jp, skip, env } = jupyterOrSkip();
 const NBRUN = path.join(ROOT, "scripts", "nbrun.py");
@@ -17,7 +17,6 @@ function nbrun(notebooks: string[], outDir: string) {
     { cwd: ROOT, env: { ...env, VALEMB_QUICK: "1" }, encoding: "utf8", timeout: 900_000 });
 }
 
-const html = (o: Output): string => { const v = o.data!["text/html"]; return Array.isArray(v) ? v.join("") : v; };
 const charts = (outs: Output[]) => outs.filter((o) => o.metadata?.valemb?.kind === "chart");
 const tables = (outs: Output[]) => outs.filter((o) => o.metadata?.valemb?.kind === "table");
 const sha = (f: string) => crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex");
@@ -38,7 +37,7 @@ test("every committed notebook runs in quick mode; charts and tables are real", 
       const fig = c.data!["application/vnd.plotly.v1+json"];
       assert.ok(fig.data.length > 0, `${nb}: chart ${c.metadata!.valemb.name} has traces`);
       assert.equal(fig.data.length, c.metadata!.valemb.traces);
-      assert.match(html(c), /class="valemb-chart"/);
+      assert.match(htmlOf(c), /class="valemb-chart"/);
     }
     if (charts(outs).length > 0) {
       assert.equal(outs.filter((o) => o.metadata?.valemb?.kind === "plotly-loader").length, 1, `${nb}: plotly.js sent exactly once`);
@@ -58,7 +57,7 @@ test("every committed notebook runs in quick mode; charts and tables are real", 
   assert.equal(crossing.data!["application/vnd.plotly.v1+json"].data.length, 5);
   const [table] = tables(demo);
   assert.deepEqual(table.metadata!.valemb.columns.slice(0, 4), ["variant", "n", "nCrossed", "crossingTimeMean"]);
-  assert.match(html(table), /<th>baseline<\/th><td>3<\/td>/);
+  assert.match(htmlOf(table), /<th>baseline<\/th><td>3<\/td>/);
   assert.ok(!demo.some((o) => o.name === "stderr"), "no stderr output");
 
   for (const nb of notebooks.filter((f) => /^0\d-/.test(path.basename(f)))) checkSectionNotebook(path.basename(nb), outputsOf(readNotebook(path.join(out, path.basename(nb)))));
@@ -80,25 +79,25 @@ function checkSectionNotebook(name: string, outs: Output[]): void {
     const [presets, status] = tables(outs);
     assert.deepEqual(columnsOf(presets).slice(0, 2), ["preset", "layers"]);
     for (const c of ["params", "value-emb share", "tokens/step", "steps"]) assert.ok(columnsOf(presets).includes(c), `presets: ${c}`);
-    assert.match(html(presets), /<th[^>]*>medium<\/th>[^]*<th[^>]*>tiny<\/th>[^]*<th[^>]*>smoke<\/th>/);
+    assert.match(htmlOf(presets), /<th[^>]*>medium<\/th>[^]*<th[^>]*>tiny<\/th>[^]*<th[^>]*>smoke<\/th>/);
     assert.deepEqual(columnsOf(status), ["section", "variants", "finished runs", "variants with results", "to train"]);
-    assert.match(html(status), /npx valemb run sharing/);
+    assert.match(htmlOf(status), /npx valemb run sharing/);
   } else if (section) {
     assert.equal(names[0], `${section}-layouts`);
     assert.ok(names.includes(`${section}-crossing-time`), `${name}: crossing chart (${names.join(", ")})`);
     assert.ok(names.length >= 3, `${name}: layouts, the section's loss charts and the crossing chart (${names.join(", ")})`);
     const [main, ranking, seeds] = tables(outs);
     for (const c of ["variant", "label", "layout", "seeds", "crossingTimeS", "finalLoss", "finalLossStd", "pVsBaseline"]) assert.ok(columnsOf(main).includes(c), `${name}: table column ${c}`);
-    assert.match(html(main), /<caption>target loss \d\.\d{4} \(baseline mean final val loss/);
-    assert.match(html(main), /<th>baseline<\/th>/);
+    assert.match(htmlOf(main), /<caption>target loss \d\.\d{4} \(baseline mean final val loss/);
+    assert.match(htmlOf(main), /<th>baseline<\/th>/);
     assert.deepEqual(columnsOf(ranking), ["variant", "label", "meanRank", "meanLoss", "meanGapToBaseline"]);
     assert.deepEqual(columnsOf(seeds), ["variant", "seeds", "reach target", "time to target (s)", "final loss", "Δ final vs baseline", "Welch p", "p &lt; 0.05"]);
-    assert.match(html(seeds), /\d\.\d{4} ± \d\.\d{4}/, "seeds as mean ± std");
-    const conclusion = outs.filter((o) => /valemb-conclusion/.test(o.data ? html(o) : ""));
+    assert.match(htmlOf(seeds), /\d\.\d{4} ± \d\.\d{4}/, "seeds as mean ± std");
+    const conclusion = outs.filter((o) => /valemb-conclusion/.test(o.data ? htmlOf(o) : ""));
     assert.equal(conclusion.length, 1, `${name}: one conclusion`);
-    assert.match(html(conclusion[0]), /First to reach the target|No variant reaches/);
-    assert.match(html(conclusion[0]), /Lowest mean final loss/);
-    assert.match(html(conclusion[0]), /smoke-preset runs, not the speedrun/);
+    assert.match(htmlOf(conclusion[0]), /First to reach the target|No variant reaches/);
+    assert.match(htmlOf(conclusion[0]), /Lowest mean final loss/);
+    assert.match(htmlOf(conclusion[0]), /smoke-preset runs, not the speedrun/);
     assert.match(text, new RegExp(`terminal equivalent: npx valemb run ${section} --preset smoke --seeds 2 --variants baseline,`));
     assert.match(text, /sweep \w+: \d+ trained, 0 already done, 0 failed/);
     assert.match(text, /charts; terminal equivalent: npx valemb export --spec \S+-charts\.json --out /);
@@ -117,10 +116,10 @@ function checkSectionNotebook(name: string, outs: Output[]): void {
     const [crossings, ranking, ttest] = tables(outs);
     assert.ok(columnsOf(crossings).includes("postS"));
     // The post's order of crossing 2.92: 16, 15, 19, 17, 13, 18.
-    assert.deepEqual([...html(crossings).matchAll(/<tr><th>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "19", "17", "13", "18"]);
-    assert.deepEqual([...html(ranking).matchAll(/<tr><th>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "13", "17", "19", "18"]);
+    assert.deepEqual([...htmlOf(crossings).matchAll(/<tr><th>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "19", "17", "13", "18"]);
+    assert.deepEqual([...htmlOf(ranking).matchAll(/<tr><th>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "13", "17", "19", "18"]);
     assert.ok(columnsOf(ttest).includes("pBelowTarget"));
-    assert.match(html(ttest), /<td>28<\/td>[^]*<td>37<\/td>/);
+    assert.match(htmlOf(ttest), /<td>28<\/td>[^]*<td>37<\/td>/);
     assert.match(text, /Welch's t-test[^\n]*p = 0\.00457/);
     assert.match(text, /10 charts; terminal equivalent: npx valemb export --spec/);
   } else {

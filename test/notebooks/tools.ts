@@ -45,3 +45,4 @@ export function readNotebook(file: string): { cells: Cell[] } {
 
 export const outputsOf = (nb: { cells: Cell[] }): Output[] => nb.cells.flatMap((c) => c.outputs ?? []);
 export const textOf = (o: Output): string => (Array.isArray(o.text) ? o.text.join("") : o.text ?? "");
+export const htmlOf = (o: Output): string => { const v = o.data!["text/html"]; return Array.isArray(v) ? v.join("") : v; };
