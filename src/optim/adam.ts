@@ -39,24 +39,23 @@ export class Adam {
     });
   }
 
-  /** As getState, read without blocking (GPU backends cannot read synchronously). */
-  async getStateAsync(): Promise<Record<string, StateTensor>> {
-    const out: Record<string, StateTensor> = { "adam.t": { shape: [], data: Float32Array.of(this.t) } };
-    const m = await Promise.all(this.m.map((t) => t.data() as Promise<Float32Array>));
-    const v = await Promise.all(this.v.map((t) => t.data() as Promise<Float32Array>));
-    this.params.forEach((p, i) => {
-      out[`adam.m.${p.name}`] = { shape: [...p.variable.shape], data: Float32Array.from(m[i]) };
-      out[`adam.v.${p.name}`] = { shape: [...p.variable.shape], data: Float32Array.from(v[i]) };
-    });
-    return out;
+  /** Both moments of every parameter with their state keys, in a fixed order. */
+  private moments(): [string, tf.Variable][] {
+    return this.params.flatMap((p, i): [string, tf.Variable][] => [[`adam.m.${p.name}`, this.m[i]], [`adam.v.${p.name}`, this.v[i]]]);
   }
 
   getState(): Record<string, StateTensor> {
     const out: Record<string, StateTensor> = { "adam.t": { shape: [], data: Float32Array.of(this.t) } };
-    this.params.forEach((p, i) => {
-      out[`adam.m.${p.name}`] = { shape: [...p.variable.shape], data: Float32Array.from(this.m[i].dataSync()) };
-      out[`adam.v.${p.name}`] = { shape: [...p.variable.shape], data: Float32Array.from(this.v[i].dataSync()) };
-    });
+    for (const [key, t] of this.moments()) out[key] = { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
+    return out;
+  }
+
+  /** As getState, read without blocking (GPU backends cannot read synchronously). */
+  async getStateAsync(): Promise<Record<string, StateTensor>> {
+    const out: Record<string, StateTensor> = { "adam.t": { shape: [], data: Float32Array.of(this.t) } };
+    const moments = this.moments();
+    const data = await Promise.all(moments.map(([, t]) => t.data() as Promise<Float32Array>));
+    moments.forEach(([key, t], i) => { out[key] = { shape: [...t.shape], data: Float32Array.from(data[i]) }; });
     return out;
   }
 

@@ -113,45 +113,35 @@ export class Muon {
     });
   }
 
-  /** As getState, read without blocking (GPU backends cannot read synchronously). */
-  async getStateAsync(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
-    const names: string[] = [];
-    const shapes: number[][] = [];
-    const tensors = tf.tidy(() => {
-      const kept: tf.Tensor[] = [];
-      for (const g of this.groups) {
-        const parts = g.members.length === 1 ? [g.buf] : tf.split(g.buf, g.members.map((m) => m.count), 0);
-        g.members.forEach((m, k) => {
-          kept.push((m.tall ? parts[k].transpose([0, 2, 1]) : parts[k]).reshape(m.param.variable.shape));
-          names.push(`muon.momentum.${m.param.name}`);
-          shapes.push([...m.param.variable.shape]);
-        });
-      }
-      return kept;
-    });
-    try {
-      const data = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
-      const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-      names.forEach((n, i) => { out[n] = { shape: shapes[i], data: Float32Array.from(data[i]) }; });
-      return out;
-    } finally {
-      tf.dispose(tensors);
-    }
+  /** Momentum per parameter, unstacked into the parameter's own shape, with its state key (the caller disposes the tensors). */
+  private momentumByParam(): [string, tf.Tensor][] {
+    const keys = this.groups.flatMap((g) => g.members.map((m) => `muon.momentum.${m.param.name}`));
+    const tensors = tf.tidy(() => this.groups.flatMap((g) => {
+      const parts = g.members.length === 1 ? [g.buf] : tf.split(g.buf, g.members.map((m) => m.count), 0);
+      return g.members.map((m, k) => (m.tall ? parts[k].transpose([0, 2, 1]) : parts[k]).reshape(m.param.variable.shape));
+    }));
+    return keys.map((key, i) => [key, tensors[i]]);
   }
 
   /** Momentum buffers, one per parameter (in its own shape), independent of the stacking. */
   getState(): Record<string, { shape: number[]; data: Float32Array }> {
-    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-    tf.tidy(() => {
-      for (const g of this.groups) {
-        const parts = g.members.length === 1 ? [g.buf] : tf.split(g.buf, g.members.map((m) => m.count), 0);
-        g.members.forEach((m, k) => {
-          const t = (m.tall ? parts[k].transpose([0, 2, 1]) : parts[k]).reshape(m.param.variable.shape);
-          out[`muon.momentum.${m.param.name}`] = { shape: [...m.param.variable.shape], data: Float32Array.from(t.dataSync()) };
-        });
-      }
-    });
-    return out;
+    const entries = this.momentumByParam();
+    try {
+      return Object.fromEntries(entries.map(([key, t]) => [key, { shape: [...t.shape], data: Float32Array.from(t.dataSync()) }]));
+    } finally {
+      tf.dispose(entries.map(([, t]) => t));
+    }
+  }
+
+  /** As getState, read without blocking (GPU backends cannot read synchronously). */
+  async getStateAsync(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+    const entries = this.momentumByParam();
+    try {
+      const data = await Promise.all(entries.map(([, t]) => t.data() as Promise<Float32Array>));
+      return Object.fromEntries(entries.map(([key, t], i) => [key, { shape: [...t.shape], data: Float32Array.from(data[i]) }]));
+    } finally {
+      tf.dispose(entries.map(([, t]) => t));
+    }
   }
 
   setState(state: Record<string, { shape: number[]; data: ArrayLike<number> }>): void {

@@ -254,7 +254,8 @@ export function runIdentity(opts: TrainOptions, backend: string): string {
 }
 
 export async function train(opts: TrainOptions): Promise<RunResult> {
-  const { preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions } = resolveRun(opts);
+  const run = resolveRun(opts);
+  const { preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions } = run;
   const loader = new TokenLoader(dataset.trainFiles, batchSize, seqLen);
 
   // ---- the run folder: resume, skip, or refuse ----
@@ -263,7 +264,7 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
     log: path.join(out, "log.txt"), evals: path.join(out, "evals.jsonl"), meta: path.join(out, "meta.json"), ckpt: path.join(out, CHECKPOINT_FILE),
   };
   const engine: EngineSummary = await startEngine(opts.backend, opts.threads);
-  const identity = identityOf({ preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions }, engine.backend);
+  const identity = identityOf(run, engine.backend);
 
   let existing: RunMeta | null = fs.existsSync(files.meta) ? readMeta(files.meta) : null;
   if (existing && existing.identity !== identity && !opts.force) {
