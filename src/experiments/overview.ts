@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { MODEL_PRESETS, paddedVocab, parseLayout, tableIds, type GPTConfig } from "../model";
 import { TRAIN_PRESETS } from "../train";
 import { PALETTE, type Figure } from "../viz";
-import { defaultRoot } from "./runner";
+import { defaultRoot, readRunMeta } from "./runner";
 import { getSection } from "./sections";
 import type { RunSectionOptions } from "./section";
 
@@ -132,9 +132,7 @@ export function sectionStatus(section: string, opts: { root?: string; preset?: s
   for (const v of spec.variants) {
     const dir = path.join(root, spec.name, v.name);
     const seeds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => /^seed-\d+$/.test(d)) : [];
-    const n = seeds.filter((s) => {
-      try { return !!(JSON.parse(fs.readFileSync(path.join(dir, s, "meta.json"), "utf8")) as { finished?: unknown }).finished; } catch { return false; }
-    }).length;
+    const n = seeds.filter((s) => !!readRunMeta(path.join(dir, s))?.finished).length;
     if (n) finished[v.name] = n;
   }
   const where = path.join(root, spec.name);

@@ -60,7 +60,8 @@ export function runDir(root: string, section: string, variant: string, seed: num
 
 interface MetaOnDisk { identity?: string; finished?: string | null; preset?: string; layout?: string; seed?: number; steps?: number }
 
-function readMeta(dir: string): MetaOnDisk | null {
+/** A run folder's meta.json, or null when it is missing or unreadable. */
+export function readRunMeta(dir: string): MetaOnDisk | null {
   const file = path.join(dir, "meta.json");
   if (!fs.existsSync(file)) return null;
   try { return JSON.parse(fs.readFileSync(file, "utf8")) as MetaOnDisk; } catch { return null; }
@@ -76,7 +77,7 @@ export function planSweep(opts: SweepOptions, identityOf: (r: RunRequest) => str
   for (let seed = 0; seed < opts.seeds; seed++) {
     for (const variant of opts.variants) {
       const req: RunRequest = { section: opts.spec.name, variant, seed, preset: opts.preset, steps: opts.steps, dir: runDir(opts.root, opts.spec.name, variant.name, seed) };
-      const meta = readMeta(req.dir);
+      const meta = readRunMeta(req.dir);
       const want = identityOf(req);
       const twin = meta ? null : finishedTwin(opts.root, req, want);
       if (twin) plans.push({ ...req, state: "copy", why: `same run already finished in ${twin}`, copyFrom: twin });
@@ -95,7 +96,7 @@ function finishedTwin(root: string, req: RunRequest, identity: string): string |
   for (const section of fs.readdirSync(root).sort()) {
     if (section === req.section) continue;
     const dir = runDir(root, section, req.variant.name, req.seed);
-    const meta = readMeta(dir);
+    const meta = readRunMeta(dir);
     if (meta && meta.finished && meta.identity === identity) return dir;
   }
   return null;
