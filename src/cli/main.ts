@@ -1,5 +1,7 @@
 // One CLI for everything a notebook can do. Each command lives in its own file under commands/,
-// loaded only when called so that `valemb doctor` does not pay for Plotly or Jupyter.
+// loaded only when called so that `valemb doctor` does not pay for Plotly or Jupyter. Options are
+// declared once for all commands in options.ts.
+import { UsageError } from "./options";
 
 export interface Command {
   summary: string;
@@ -46,5 +48,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${cmd.usage}\n`);
     return 0;
   }
-  return cmd.run(rest);
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`valemb ${name}: ${e.message}\n(\`valemb ${name} --help\` lists the options)\n`);
+    return 2;
+  }
 }

@@ -60,7 +60,7 @@ test("valemb export: from runs with chart options and from a saved spec, in one 
 test("valemb export: bad options are errors naming the option", () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin", "valemb.js"), "export", ...args], { cwd: ROOT, encoding: "utf8" });
   let r = cli("--sample", "--axis", "epochs");
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /--axis/);
   r = cli("--sample", "--last", "0.2", "--from", "3");
   assert.match(r.stderr, /--last cannot be combined/);

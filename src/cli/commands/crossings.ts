@@ -1,7 +1,7 @@
 // valemb crossings: when each run first reaches the target loss, sorted by that time.
-import { parseArgs } from "node:util";
 import { crossingRows, crossingTable, loadAndSelect, toText, writeCsv } from "../../analysis";
 import type { Command } from "../main";
+import { parseOptions, UsageError } from "../options";
 
 const usage = `usage: valemb crossings <path…> [--threshold 2.92] [--runs <names>] [--json] [--csv <file>] [--partial]
 
@@ -17,22 +17,11 @@ export const command: Command = {
   summary: "crossing time and step of a target loss, per run",
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        threshold: { type: "string", default: "2.92" },
-        runs: { type: "string" },
-        json: { type: "boolean", default: false },
-        csv: { type: "string" },
-        partial: { type: "boolean", default: false },
-      },
-    });
-    const threshold = Number(values.threshold);
-    if (positionals.length === 0 || !Number.isFinite(threshold)) {
-      process.stderr.write(`${positionals.length === 0 ? "crossings: no input paths" : `crossings: --threshold '${values.threshold}' is not a number`}\n${usage}\n`);
-      return 2;
-    }
+    const { values, positionals } = parseOptions(argv, {
+      threshold: { default: 2.92 }, runs: {}, json: {}, csv: {}, partial: {},
+    }, { positionals: true });
+    const threshold = values.threshold;
+    if (positionals.length === 0) throw new UsageError("no input paths");
     const loaded = loadAndSelect(positionals, { runs: values.runs, keepIncomplete: values.partial });
     for (const m of loaded.messages) process.stderr.write(`${m}\n`);
     if (loaded.runs.length === 0) {

@@ -1,6 +1,6 @@
 // `valemb data prepare`: builds a corpus folder (shards + BPE) from Debian's fortunes or any text.
-import { parseArgs } from "node:util";
 import type { Command } from "../main";
+import { parseOptions } from "../options";
 
 const usage = `usage: valemb data prepare [--source <dir|file>] [--out data/fortunes] [--vocab 2048]
 
@@ -21,15 +21,10 @@ export const command: Command = {
       process.stderr.write(`valemb data: unknown subcommand ${JSON.stringify(sub ?? "")}\n\n${usage}\n`);
       return 2;
     }
-    const { values } = parseArgs({
-      args: rest,
-      options: { source: { type: "string" }, out: { type: "string", default: "data/fortunes" }, vocab: { type: "string", default: "2048" } },
-      strict: true,
-    });
-    const vocabSize = Number(values.vocab);
-    if (!Number.isInteger(vocabSize)) throw new Error(`--vocab: not an integer: ${values.vocab}`);
+    const { values } = parseOptions(rest, { source: {}, out: { default: "data/fortunes" }, vocab: { default: 2048 } });
+    const vocabSize = values.vocab;
     const { prepareCorpus } = require("../../data") as typeof import("../../data");
-    const meta = prepareCorpus({ source: values.source, out: values.out!, vocabSize, log: (m) => process.stderr.write(`${m}\n`) });
+    const meta = prepareCorpus({ source: values.source, out: values.out, vocabSize, log: (m) => process.stderr.write(`${m}\n`) });
     process.stdout.write(
       `${values.out}: train ${meta.train.tokens} tokens (${meta.train.documents} documents), val ${meta.val.tokens} tokens (${meta.val.documents} documents), vocab ${meta.tokenizer.vocabSize}, end-of-text ${meta.tokenizer.eotToken}\n`,
     );

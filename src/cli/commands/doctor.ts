@@ -1,6 +1,6 @@
 // `valemb doctor`: which backend the engine picks here, how it is set up, and why not a better one.
-import { parseArgs } from "node:util";
 import type { Command } from "../main";
+import { parseOptions } from "../options";
 import * as engine from "../../engine";
 
 const USAGE = `usage: valemb doctor [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--json]
@@ -15,17 +15,9 @@ export const command: Command = {
   summary: "show the compute backend, threads and SIMD, and why better backends were skipped",
   usage: USAGE,
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: { backend: { type: "string" }, threads: { type: "string" }, json: { type: "boolean", default: false } },
-      strict: true,
-    });
+    const { values } = parseOptions(argv, { backend: {}, threads: {}, json: {} });
     const backend = values.backend === undefined ? undefined : engine.parseBackendRequest(values.backend, "--backend");
-    let threads: number | undefined;
-    if (values.threads !== undefined) {
-      threads = Number(values.threads);
-      if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads: expected an integer ≥ 1, got '${values.threads}'`);
-    }
+    const threads = values.threads;
     const info = await engine.initEngine({ backend, threads });
     const report: Record<string, unknown> = {
       backend: info.backend, threads: info.threads, simd: info.simd, tfjs: info.tfjs, skipped: info.skipped,

@@ -2,8 +2,8 @@
 // same options as lossChart / crossingChart, or re-exports charts a notebook saved with
 // saveChartSpec, and writes each as PNG, SVG and standalone HTML through headless Chromium.
 
-import { parseArgs } from "util";
 import type { Command } from "../main";
+import { parseOptions, UsageError } from "../options";
 import { loadAndSelect, selectRuns } from "../../analysis";
 import {
   crossingChart, EXPORT_FORMATS, ExportFormat, exportFigures, Figure, lossChart, readChartSpec, Run, sampleRuns, XWindow,
@@ -38,47 +38,21 @@ Example (the post's 1200–1500 s figure):
   valemb export ../shared/reference-logs/value-embeddings-results.md --runs 13,15,16 \\
       --from 1200 --to 1500 --target 2.92 --out figs`;
 
-function num(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${flag}: not a number: '${v}'`);
-  return n;
-}
-
 export const command: Command = {
   summary: "write charts as PNG/SVG/HTML (from run logs or a notebook's chart spec)",
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        spec: { type: "string", multiple: true },
-        chart: { type: "string", default: "loss" },
-        axis: { type: "string", default: "time" },
-        from: { type: "string" },
-        to: { type: "string" },
-        last: { type: "string" },
-        group: { type: "string" },
-        target: { type: "string" },
-        runs: { type: "string" },
-        label: { type: "string", multiple: true },
-        title: { type: "string" },
-        name: { type: "string" },
-        width: { type: "string" },
-        height: { type: "string" },
-        out: { type: "string", default: "figs" },
-        formats: { type: "string", default: EXPORT_FORMATS.join(",") },
-        scale: { type: "string" },
-        sample: { type: "boolean" },
-      },
-    });
-    const formats = values.formats!.split(",").map((f) => f.trim()) as ExportFormat[];
+    const { values, positionals } = parseOptions(argv, {
+      spec: {}, chart: { default: "loss" }, axis: { default: "time" }, from: {}, to: {}, last: {}, group: {}, target: {},
+      runs: {}, label: {}, title: {}, name: {}, width: {}, height: {}, out: { default: "figs" },
+      formats: { default: EXPORT_FORMATS.join(",") }, scale: {}, sample: {},
+    }, { positionals: true });
+    const formats = values.formats.split(",").map((f) => f.trim()) as ExportFormat[];
     const badFormat = formats.find((f) => !EXPORT_FORMATS.includes(f));
-    if (badFormat) throw new Error(`--formats: unknown format '${badFormat}' (use ${EXPORT_FORMATS.join(", ")})`);
+    if (badFormat) throw new UsageError(`--formats: unknown format '${badFormat}' (use ${EXPORT_FORMATS.join(", ")})`);
 
     const figs: Figure[] = [];
-    for (const file of values.spec ?? []) figs.push(...readChartSpec(file));
+    for (const file of values.spec) figs.push(...readChartSpec(file));
     if (positionals.length > 0 || values.sample) {
       // same loading and --runs selection as `valemb crossings`
       const picked = values.sample ? { ...selectRuns(sampleRuns(), values.runs), messages: [] as string[] } : loadAndSelect(positionals, { runs: values.runs });
@@ -86,40 +60,33 @@ export const command: Command = {
       if (picked.unmatched.length) throw new Error(`--runs: nothing matches ${picked.unmatched.map((p) => `'${p}'`).join(", ")}`);
       const runs = picked.runs;
       if (runs.length === 0) throw new Error(`no runs found in ${positionals.join(" ") || "the sample"}`);
-      const axis = values.axis as "time" | "step";
-      if (axis !== "time" && axis !== "step") throw new Error(`--axis: 'time' or 'step', got '${values.axis}'`);
+      const axis = values.axis;
       const labels: Record<string, string> = {};
-      for (const l of values.label ?? []) {
+      for (const l of values.label) {
         const eq = l.indexOf("=");
-        if (eq <= 0) throw new Error(`--label: expected KEY=TEXT, got '${l}'`);
+        if (eq <= 0) throw new UsageError(`--label: expected KEY=TEXT, got '${l}'`);
         labels[l.slice(0, eq)] = l.slice(eq + 1);
       }
       const group = values.group;
-      if (group !== undefined && group !== "run" && group !== "variant") throw new Error(`--group: 'run' or 'variant', got '${group}'`);
-      const common = {
-        axis, title: values.title, name: values.name, labels,
-        width: num(values.width, "--width"), height: num(values.height, "--height"),
-      };
-      const target = num(values.target, "--target");
+      const common = { axis, title: values.title, name: values.name, labels, width: values.width, height: values.height };
+      const target = values.target;
       if (values.chart === "loss") {
-        const last = num(values.last, "--last");
-        if (last !== undefined && (values.from !== undefined || values.to !== undefined)) throw new Error("--last cannot be combined with --from/--to");
+        const last = values.last;
+        if (last !== undefined && (values.from !== undefined || values.to !== undefined)) throw new UsageError("--last cannot be combined with --from/--to");
         const window: XWindow | undefined = last !== undefined ? { last }
-          : values.from !== undefined || values.to !== undefined ? { from: num(values.from, "--from"), to: num(values.to, "--to") } : undefined;
+          : values.from !== undefined || values.to !== undefined ? { from: values.from, to: values.to } : undefined;
         figs.push(lossChart(runs, { ...common, window, groupBy: group ?? "run", target }));
-      } else if (values.chart === "crossing") {
-        if (target === undefined) throw new Error("--chart crossing needs --target LOSS");
-        figs.push(crossingChart(runs, { ...common, target, groupBy: group ?? "variant" }));
       } else {
-        throw new Error(`--chart: 'loss' or 'crossing', got '${values.chart}'`);
+        if (target === undefined) throw new UsageError("--chart crossing needs --target LOSS");
+        figs.push(crossingChart(runs, { ...common, target, groupBy: group ?? "variant" }));
       }
     }
     if (figs.length === 0) {
       process.stderr.write(`valemb export: nothing to export: give RUN_PATHs, --sample or --spec FILE\n\n${usage}\n`);
       return 2;
     }
-    const files = await exportFigures(figs, values.out!, {
-      formats, scale: num(values.scale, "--scale"),
+    const files = await exportFigures(figs, values.out, {
+      formats, scale: values.scale,
       onFile: (f) => process.stderr.write(`wrote ${f}\n`),
     });
     for (const f of files) process.stdout.write(`${f}\n`);

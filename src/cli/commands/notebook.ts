@@ -6,8 +6,8 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { parseArgs } from "util";
 import type { Command } from "../main";
+import { parseOptions } from "../options";
 import { findJupyterPython, JUPYTER_MISSING, projectRoot, registerKernel, serverCommand } from "../../viz";
 
 const usage = `usage: valemb notebook [--port N] [--browser|--no-browser] [--check]
@@ -37,15 +37,7 @@ export const command: Command = {
   summary: "serve the notebooks in Jupyter (tslab kernel, local to this project)",
   usage,
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string" },
-        browser: { type: "boolean" },
-        "no-browser": { type: "boolean" },
-        check: { type: "boolean" },
-      },
-    });
+    const { values } = parseOptions(argv, { port: {}, browser: {}, "no-browser": {}, check: {} });
     const root = projectRoot();
     const jp = findJupyterPython();
     if (!jp) {
@@ -61,10 +53,9 @@ export const command: Command = {
     }
     if (values.check) return linkOk ? 0 : 1;
 
-    const port = values.port !== undefined ? Number(values.port) : await pickPort();
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+    const port = values.port ?? await pickPort();
     const desktop = process.platform === "darwin" || process.platform === "win32" || !!process.env.DISPLAY || !!process.env.WAYLAND_DISPLAY;
-    const openBrowser = values["no-browser"] ? false : (values.browser ?? desktop);
+    const openBrowser = values["no-browser"] ? false : values.browser || desktop;
     const token = randomBytes(24).toString("hex");
     const cmd = serverCommand(jp, { port, token, notebookDir: path.join(root, "notebooks"), openBrowser, root });
     process.stderr.write(`\nOpen: http://127.0.0.1:${port}/?token=${token}\n\n`);

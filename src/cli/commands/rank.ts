@@ -1,7 +1,7 @@
 // valemb rank: which run is ahead over a window of training (the post's "order before the crossing").
-import { parseArgs } from "node:util";
 import { loadAndSelect, rankingTable, rankRuns, toText, writeCsv, type Axis } from "../../analysis";
 import type { Command } from "../main";
+import { parseOptions, UsageError } from "../options";
 
 const usage = `usage: valemb rank <path…> --from <t> --to <t> [--axis time|step] [--runs <names>] [--ref <run>] [--points <n>] [--json] [--csv <file>] [--partial]
 
@@ -18,37 +18,14 @@ export const command: Command = {
   summary: "rank runs by their loss over a window of training",
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        from: { type: "string" },
-        to: { type: "string" },
-        axis: { type: "string", default: "time" },
-        runs: { type: "string" },
-        ref: { type: "string" },
-        points: { type: "string", default: "101" },
-        json: { type: "boolean", default: false },
-        csv: { type: "string" },
-        partial: { type: "boolean", default: false },
-      },
-    });
-    const from = Number(values.from);
-    const to = Number(values.to);
-    const points = Number(values.points);
-    const bad =
-      positionals.length === 0 ? "no input paths"
-      : values.from === undefined || !Number.isFinite(from) ? "--from <number> is required"
-      : values.to === undefined || !Number.isFinite(to) ? "--to <number> is required"
-      : !(from <= to) ? `--from ${from} is after --to ${to}`
-      : values.axis !== "time" && values.axis !== "step" ? `--axis must be time or step, not '${values.axis}'`
-      : !Number.isInteger(points) || points < 1 ? `--points must be a whole number >= 1, not '${values.points}'`
-      : null;
-    if (bad) {
-      process.stderr.write(`rank: ${bad}\n${usage}\n`);
-      return 2;
-    }
-    const axis = values.axis as Axis;
+    const { values, positionals } = parseOptions(argv, {
+      from: { required: true }, to: { required: true }, axis: { default: "time" }, runs: {}, ref: {},
+      points: { default: 101 }, json: {}, csv: {}, partial: {},
+    }, { positionals: true });
+    const { from, to, points } = values;
+    if (positionals.length === 0) throw new UsageError("no input paths");
+    if (!(from <= to)) throw new UsageError(`--from ${from} is after --to ${to}`);
+    const axis: Axis = values.axis;
     const loaded = loadAndSelect(positionals, { runs: values.runs, keepIncomplete: values.partial });
     for (const m of loaded.messages) process.stderr.write(`${m}\n`);
     if (loaded.runs.length === 0) {

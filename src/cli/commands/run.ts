@@ -1,6 +1,6 @@
 import * as os from "node:os";
-import { parseArgs } from "node:util";
 import type { Command } from "../main";
+import { parseOptions, UsageError } from "../options";
 
 const usage = `usage: valemb run <section> [options]
 
@@ -29,32 +29,19 @@ export const command: Command = {
   summary: "train one section of the post (every variant × seed not yet done) and print its tables",
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv, allowPositionals: true,
-      options: {
-        preset: { type: "string", default: "tiny" }, seeds: { type: "string" }, variants: { type: "string" }, steps: { type: "string" },
-        jobs: { type: "string" }, threads: { type: "string" }, backend: { type: "string" }, root: { type: "string" }, target: { type: "string" },
-        "replace-stale": { type: "boolean", default: false }, list: { type: "boolean", default: false }, "no-train": { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-      },
-    });
-    if (positionals.length !== 1) { process.stderr.write(`${usage}\n`); return 2; }
+    const { values, positionals } = parseOptions(argv, {
+      preset: { default: "tiny" }, seeds: {}, variants: {}, steps: {}, jobs: {}, threads: {}, backend: {}, root: {}, target: {},
+      "replace-stale": {}, list: {}, "no-train": {}, json: {},
+    }, { positionals: true });
+    if (positionals.length !== 1) throw new UsageError(`expected one section, got ${positionals.length} arguments`);
     const { getSection, selectVariants, defaultRoot, planSweep, runSection, caption, rankingByVariant, variantTable, identityResolver } =
       require("../../experiments") as typeof import("../../experiments");
     const spec = getSection(positionals[0]);
-    const int = (name: string, v: string | undefined, min: number): number | undefined => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${v}'`);
-      return n;
-    };
-    const target = values.target === undefined ? undefined : Number(values.target);
-    if (target !== undefined && !Number.isFinite(target)) throw new Error(`--target must be a number, got '${values.target}'`);
-    const preset = values.preset!;
-    const jobs = int("jobs", values.jobs, 1) ?? os.cpus().length;
+    const { preset, target } = values;
+    const jobs = values.jobs ?? os.cpus().length;
     const opts = {
-      preset, seeds: int("seeds", values.seeds, 1) ?? spec.defaults.seeds, variants: values.variants, steps: int("steps", values.steps, 1),
-      jobs, threads: int("threads", values.threads, 1) ?? Math.max(1, Math.floor(os.cpus().length / jobs)),
+      preset, seeds: values.seeds ?? spec.defaults.seeds, variants: values.variants, steps: values.steps,
+      jobs, threads: values.threads ?? Math.max(1, Math.floor(os.cpus().length / jobs)),
       backend: values.backend, root: values.root ?? defaultRoot(preset), target, replaceStale: values["replace-stale"],
     };
     if (values.list) {

@@ -1,6 +1,6 @@
 // `valemb train`: one training run into a run folder, with a progress bar (or JSON lines) on stderr.
-import { parseArgs } from "node:util";
 import type { Command } from "../main";
+import { parseOptions } from "../options";
 import type { TrainProgress } from "../../train";
 
 const usage = `usage: valemb train --out <run folder> [--preset tiny] [--layout 012..........012] [--seed 0]
@@ -26,20 +26,6 @@ left as it is; a folder holding another run is refused unless --force.
   --force            start over, overwriting the run folder
   --json-progress    one JSON object per line on stderr instead of the progress bar
   --json             print the result as JSON on stdout`;
-
-function intOpt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`--${name}: not an integer: ${v}`);
-  return n;
-}
-
-function numOpt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name}: not a number: ${v}`);
-  return n;
-}
 
 function duration(s: number): string {
   if (!Number.isFinite(s)) return "?";
@@ -84,28 +70,24 @@ export const command: Command = {
   summary: "train a model with a value-embedding layout into a run folder",
   usage,
   async run(argv: string[]): Promise<number> {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        preset: { type: "string", default: "tiny" },
-        layout: { type: "string" },
-        seed: { type: "string" },
-        steps: { type: "string" },
-        out: { type: "string" },
-        data: { type: "string" },
-        backend: { type: "string" },
-        threads: { type: "string" },
-        "lr-mult": { type: "string" },
-        "eval-every": { type: "string" },
-        batch: { type: "string" },
-        "val-tokens": { type: "string" },
-        "checkpoint-every": { type: "string" },
-        "keep-checkpoint": { type: "boolean", default: false },
-        force: { type: "boolean", default: false },
-        "json-progress": { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-      },
-      strict: true,
+    const { values } = parseOptions(argv, {
+      preset: { default: "tiny" },
+      layout: {},
+      seed: {},
+      steps: {},
+      out: {},
+      data: {},
+      backend: {},
+      threads: {},
+      "lr-mult": {},
+      "eval-every": {},
+      batch: {},
+      "val-tokens": {},
+      "checkpoint-every": {},
+      "keep-checkpoint": {},
+      force: {},
+      "json-progress": {},
+      json: {},
     });
     if (!values.out) {
       process.stderr.write(`valemb train: --out <run folder> is required\n\n${usage}\n`);
@@ -123,23 +105,23 @@ export const command: Command = {
     process.on("SIGINT", onSigint);
     try {
       const result = await train({
-        preset: values.preset!,
+        preset: values.preset,
         out: values.out,
         layout: values.layout,
-        seed: intOpt("seed", values.seed),
-        steps: intOpt("steps", values.steps),
+        seed: values.seed,
+        steps: values.steps,
         data: values.data,
         backend: values.backend,
-        threads: intOpt("threads", values.threads),
-        lrMult: numOpt("lr-mult", values["lr-mult"]),
-        evalEvery: intOpt("eval-every", values["eval-every"]),
-        batchSize: intOpt("batch", values.batch),
-        valTokens: intOpt("val-tokens", values["val-tokens"]),
-        checkpointEvery: intOpt("checkpoint-every", values["checkpoint-every"]),
+        threads: values.threads,
+        lrMult: values["lr-mult"],
+        evalEvery: values["eval-every"],
+        batchSize: values.batch,
+        valTokens: values["val-tokens"],
+        checkpointEvery: values["checkpoint-every"],
         keepCheckpoint: values["keep-checkpoint"],
         force: values.force,
         signal: controller.signal,
-        onProgress: progressPrinter(values["json-progress"]!),
+        onProgress: progressPrinter(values["json-progress"]),
       });
       if (values.json) {
         process.stdout.write(JSON.stringify(result) + "\n");

@@ -1,11 +1,11 @@
 // valemb ttest: is a group's mean final loss below the target (one-sided one-sample t-test), or do
 // two groups differ in final loss and crossing time (Welch's t-test)?
-import { parseArgs } from "node:util";
 import {
   crossingTime, finalEval, loadAndSelect, oneSampleTTest, selectRuns, welchTTest,
   type Run, type WelchTTest,
 } from "../../analysis";
 import type { Command } from "../main";
+import { parseOptions, UsageError } from "../options";
 
 const usage = `usage: valemb ttest <path…> --runs <names> [--threshold 2.92] [--vs <names>] [--level 0.95] [--json] [--partial]
 
@@ -35,30 +35,11 @@ export const command: Command = {
   summary: "t-tests of final losses (vs the target, or between two groups)",
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        runs: { type: "string" },
-        vs: { type: "string" },
-        threshold: { type: "string", default: "2.92" },
-        level: { type: "string", default: "0.95" },
-        json: { type: "boolean", default: false },
-        partial: { type: "boolean", default: false },
-      },
-    });
-    const threshold = Number(values.threshold);
-    const level = Number(values.level);
-    const bad =
-      positionals.length === 0 ? "no input paths"
-      : values.runs === undefined ? "--runs <names> is required"
-      : !Number.isFinite(threshold) ? `--threshold '${values.threshold}' is not a number`
-      : !(level > 0 && level < 1) ? `--level must be between 0 and 1, not '${values.level}'`
-      : null;
-    if (bad) {
-      process.stderr.write(`ttest: ${bad}\n${usage}\n`);
-      return 2;
-    }
+    const { values, positionals } = parseOptions(argv, {
+      runs: { required: true }, vs: {}, threshold: { default: 2.92 }, level: { default: 0.95 }, json: {}, partial: {},
+    }, { positionals: true });
+    const { threshold, level } = values;
+    if (positionals.length === 0) throw new UsageError("no input paths");
     const loaded = loadAndSelect(positionals, { keepIncomplete: values.partial });
     const a = selectRuns(loaded.runs, values.runs);
     const b = values.vs === undefined ? null : selectRuns(loaded.runs, values.vs);
