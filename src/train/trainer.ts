@@ -18,6 +18,8 @@ import { speedrunOptimizer } from "./optimizer";
 import type { OptimizerFactory } from "./optimizer";
 import { TRAIN_PRESETS } from "./presets";
 import { NUMERICS_VERSION } from "./numerics";
+import { openRunFolder, readEvals } from "./run-folder";
+import type { OpenedFolder, RunFiles, RunMeta } from "./run-folder";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, "data", "fortunes");
@@ -166,43 +168,6 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-interface RunMeta {
-  run: string;
-  preset: string;
-  layout: string;
-  seed: number;
-  steps: number;
-  config: GPTConfig;
-  train: Record<string, unknown>;
-  data: Record<string, unknown>;
-  backend: string;
-  threads: number | null;
-  engine: Record<string, unknown>;
-  versions: Record<string, string>;
-  git: { rev: string | null; dirty: boolean | null };
-  identity: string;
-  started: string;
-  finished: string | null;
-  resumes: { at: string; fromStep: number }[];
-  result?: { finalValLoss: number; trainTimeMs: number; stepAvgMs: number; tokensPerS: number };
-  failure?: { step: number; value: number; checkpointStep: number | null; at: string };
-}
-
-const RUN_FILES = ["log.txt", "evals.jsonl", "meta.json", CHECKPOINT_FILE];
-
-function readMeta(file: string): RunMeta {
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new Error(`${file}: unreadable run metadata (${(err as Error).message}); use --force to start over`);
-  }
-}
-
-function readEvals(file: string): EvalRecord[] {
-  if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
-}
-
 /** Everything a run's options resolve to before anything is written: checked inputs, data, config. */
 function resolveRun(opts: TrainOptions) {
   // ---- everything that can be wrong with the input is checked before anything is written ----
@@ -253,206 +218,261 @@ export function runIdentity(opts: TrainOptions, backend: string): string {
   return identityOf(resolveRun(opts), backend);
 }
 
-export async function train(opts: TrainOptions): Promise<RunResult> {
-  const run = resolveRun(opts);
-  const { preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions } = run;
-  const loader = new TokenLoader(dataset.trainFiles, batchSize, seqLen);
-
-  // ---- the run folder: resume, skip, or refuse ----
-  const out = opts.out;
-  const files = {
-    log: path.join(out, "log.txt"), evals: path.join(out, "evals.jsonl"), meta: path.join(out, "meta.json"), ckpt: path.join(out, CHECKPOINT_FILE),
+/** The result for a folder that already holds this finished run: nothing is trained. */
+function finishedRunResult(folder: OpenedFolder, meta: RunMeta, totalSteps: number, backend: string): RunResult {
+  const evals = readEvals(folder.files.evals);
+  const last = evals[evals.length - 1];
+  return {
+    out: folder.out, identity: folder.identity, finished: true, skipped: true, resumedFrom: null, totalSteps, stepsDone: totalSteps, evals,
+    finalValLoss: last?.val_loss ?? null, trainTimeMs: last?.train_time_ms ?? 0, stepAvgMs: last?.step_avg_ms ?? 0,
+    tokensPerS: meta.result?.tokensPerS ?? 0, backend,
   };
-  const engine: EngineSummary = await startEngine(opts.backend, opts.threads);
-  const identity = identityOf(run, engine.backend);
+}
 
-  let existing: RunMeta | null = fs.existsSync(files.meta) ? readMeta(files.meta) : null;
-  if (existing && existing.identity !== identity && !opts.force) {
-    throw new Error(
-      `${out} already holds ${existing.finished ? "a finished" : "an unfinished"} run with another identity (${existing.identity}: preset ${existing.preset}, layout ${existing.layout}, seed ${existing.seed}, ${existing.steps} steps, backend ${existing.backend}); this run is ${identity}. Use a new --out, or --force to overwrite`,
-    );
-  }
-  if (!existing && !opts.force && fs.existsSync(files.log)) {
-    throw new Error(`${out} has a log.txt but no meta.json: not a valemb run folder; use a new --out, or --force to overwrite`);
-  }
-  if (opts.force) {
-    for (const f of RUN_FILES) fs.rmSync(path.join(out, f), { force: true });
-    existing = null;
-  }
-  if (existing?.finished) {
-    const evals = readEvals(files.evals);
-    const last = evals[evals.length - 1];
-    return {
-      out, identity, finished: true, skipped: true, resumedFrom: null, totalSteps, stepsDone: totalSteps, evals,
-      finalValLoss: last?.val_loss ?? null, trainTimeMs: last?.train_time_ms ?? 0, stepAvgMs: last?.step_avg_ms ?? 0,
-      tokensPerS: existing.result?.tokensPerS ?? 0, backend: engine.backend,
-    };
-  }
+/** Where the loop starts: step, clock and meta, from the checkpoint or from scratch. */
+interface StartPoint {
+  step: number;
+  trainTimeMs: number;
+  evalDone: boolean;
+  resumedFrom: number | null;
+  meta: RunMeta;
+}
 
-  // ---- model, optimizer, state ----
-  const model = new GPT(config, seed);
-  const makeOptimizer = opts.optimizer ?? speedrunOptimizer;
-  let optimizer: ReturnType<OptimizerFactory> | null = null;
-  try {
-    optimizer = makeOptimizer(model.params, { lrMult, cooldownFrac });
-    let step = 0;
-    let trainTimeMs = 0;
-    let evalDone = false;
-    let resumedFrom: number | null = null;
-    let checkpointStep: number | null = null;
-    let meta: RunMeta;
+/**
+ * One training session on an opened run folder: the model, optimizer and loader, the loop's state,
+ * and the steps of a run (restore, loop, finish) as methods.
+ */
+class TrainingSession {
+  readonly model: GPT;
+  readonly optimizer: ReturnType<OptimizerFactory>;
+  readonly loader: TokenLoader;
+  readonly files: RunFiles;
+  step = 0;
+  trainTimeMs = 0;
+  evalDone = false;
+  resumedFrom: number | null = null;
+  checkpointStep: number | null = null;
+  meta!: RunMeta;
+  private sessionStartStep = 0;
+  private sessionTrainMs = 0;
+  private evalMsTotal = 0;
+  private evalsThisSession = 0;
+  private lastTrainLoss: number | null = null;
 
-    const ckpt: CheckpointState | null = existing && fs.existsSync(files.ckpt) ? readCheckpoint(files.ckpt) : null;
-    if (ckpt && existing) {
-      if (ckpt.identity !== identity) throw new Error(`${files.ckpt}: belongs to run ${ckpt.identity}, not ${identity}; delete it or use --force`);
-      for (const [f, bytes] of [[files.log, ckpt.logBytes], [files.evals, ckpt.evalsBytes]] as const) {
-        const size = fs.existsSync(f) ? fs.statSync(f).size : -1;
-        if (size < bytes) throw new Error(`${f}: ${size < 0 ? "missing" : `${size} bytes`}, but the checkpoint at step ${ckpt.step} expects at least ${bytes}; use --force to start over`);
-      }
-      model.setWeights(ckpt.weights);
-      optimizer.setState(ckpt.optimizer);
-      loader.restore(ckpt.loader);
-      // Lines written after the checkpoint are cut: they are trained again, so nothing is duplicated.
-      fs.truncateSync(files.log, ckpt.logBytes);
-      fs.truncateSync(files.evals, ckpt.evalsBytes);
-      step = ckpt.step;
-      trainTimeMs = ckpt.trainTimeMs;
-      evalDone = ckpt.evalDone;
-      resumedFrom = checkpointStep = ckpt.step;
-      meta = { ...existing, resumes: [...(existing.resumes ?? []), { at: new Date().toISOString(), fromStep: step }] };
-      delete meta.failure;
-    } else {
-      meta = {
-        run: path.basename(path.resolve(out)), preset, layout: config.layout, seed, steps: totalSteps, config,
-        train: { ...trainSettings, checkpointEvery },
-        data: {
-          dir: path.relative(REPO_ROOT, path.resolve(dataset.dir)) || ".", tokenizer: dataset.tokenizer, vocabSize: dataset.vocabSize, eotToken: dataset.eotToken,
-          trainTokens: dataset.trainTokens, valTokens: dataset.valTokens, hash: dataset.hash,
-          epochs: Number(((totalSteps * batchSize * seqLen) / dataset.trainTokens).toFixed(3)),
-        },
-        backend: engine.backend, threads: engine.threads, engine: engine.info, versions, git: gitRevision(),
-        identity, started: new Date().toISOString(), finished: null, resumes: [],
-      };
-      fs.mkdirSync(out, { recursive: true });
-      writeFileAtomic(files.log, "");
-      writeFileAtomic(files.evals, "");
-      fs.rmSync(files.ckpt, { force: true });
+  constructor(readonly run: ResolvedRun, readonly opts: TrainOptions, readonly engine: EngineSummary, readonly folder: OpenedFolder, loader: TokenLoader) {
+    this.files = folder.files;
+    this.loader = loader;
+    this.model = new GPT(run.config, run.seed);
+    try {
+      this.optimizer = (opts.optimizer ?? speedrunOptimizer)(this.model.params, { lrMult: run.lrMult, cooldownFrac: run.cooldownFrac });
+    } catch (err) {
+      this.model.dispose();
+      throw err;
     }
-    writeFileAtomic(files.meta, JSON.stringify(meta, null, 2) + "\n");
+  }
 
-    // ---- helpers ----
-    const B = batchSize, T = seqLen;
-    // Losses and checkpoints are read with await: GPU backends (WebGPU) cannot read synchronously.
-    const evaluate = async (): Promise<number> => {
-      let sum = 0;
-      for (const b of valSet.batches) {
-        const loss = tf.tidy(() => model.loss(tf.tensor2d(b.inputs, [B, T], "int32"), tf.tensor2d(b.targets, [B, T], "int32")));
-        sum += (await loss.data())[0];
-        loss.dispose();
-      }
-      return sum / valSet.batches.length;
-    };
-    const trainStep = async (batch: Batch, index: number): Promise<number> => {
-      const x = tf.tensor2d(batch.inputs, [B, T], "int32");
-      const y = tf.tensor2d(batch.targets, [B, T], "int32");
-      const { loss: lossTensor, grads } = model.lossAndGrads(x, y);
-      const loss = opts.injectNaNAtStep === index + 1 ? NaN : (await lossTensor.data())[0];
-      tf.dispose([x, y, lossTensor]);
-      if (Number.isFinite(loss)) optimizer!.step(grads, index, totalSteps); // a non-finite loss never touches the weights
-      tf.dispose(grads);
-      return loss;
-    };
-    const append = (file: string, line: string) => fs.appendFileSync(file, line + "\n");
-    const saveCheckpoint = async (final = false) => {
-      const weights = await model.getWeightsAsync();
-      const optimizerState = optimizer!.getStateAsync ? await optimizer!.getStateAsync() : optimizer!.getState();
-      writeCheckpoint(files.ckpt, {
-        identity, step, trainTimeMs, evalDone, loader: loader.state, rng: { seed },
-        logBytes: fs.statSync(files.log).size, evalsBytes: fs.statSync(files.evals).size,
-        weights, optimizer: optimizerState,
-      });
-      if (!final) checkpointStep = step;
-    };
-    const fail = (atStep: number, value: number): never => {
-      meta.failure = { step: atStep, value, checkpointStep, at: new Date().toISOString() };
-      writeFileAtomic(files.meta, JSON.stringify(meta, null, 2) + "\n");
-      throw new TrainDivergedError(atStep, value, checkpointStep, out);
-    };
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
 
-    // ---- the loop ----
-    const sessionStartStep = step;
-    let sessionTrainMs = 0;
-    let evalMsTotal = 0, evalsThisSession = 0;
-    let lastTrainLoss: number | null = null;
-    const remainingEvals = (from: number) => {
-      let n = 0;
-      for (let s = from + 1; s <= totalSteps; s++) if (s % evalEvery === 0 || s === totalSteps) n++;
-      return n;
-    };
-    const progress = (valLoss?: number) => {
-      if (!opts.onProgress) return;
-      const done = step - sessionStartStep;
-      const msPerStep = done > 0 ? sessionTrainMs / done : 0;
-      const evalMs = evalsThisSession > 0 ? evalMsTotal / evalsThisSession : 0;
-      opts.onProgress({
-        step, totalSteps, trainLoss: lastTrainLoss, ...(valLoss !== undefined ? { valLoss } : {}), trainTimeMs,
-        tokensPerS: sessionTrainMs > 0 ? (done * B * T) / (sessionTrainMs / 1000) : 0,
-        etaS: ((totalSteps - step) * msPerStep + remainingEvals(step) * evalMs) / 1000,
-      });
-    };
+  /** Resume from the folder's checkpoint (cutting lines written after it), or start a fresh folder; then write meta.json. */
+  restoreOrStart(): void {
+    const start = this.restore() ?? this.startFresh();
+    ({ step: this.step, trainTimeMs: this.trainTimeMs, evalDone: this.evalDone, resumedFrom: this.resumedFrom, meta: this.meta } = start);
+    this.checkpointStep = start.resumedFrom;
+    this.sessionStartStep = this.step;
+    writeFileAtomic(this.files.meta, JSON.stringify(this.meta, null, 2) + "\n");
+  }
 
+  private restore(): StartPoint | null {
+    const { files, folder: { existing, identity } } = this;
+    const ckpt: CheckpointState | null = existing && fs.existsSync(files.ckpt) ? readCheckpoint(files.ckpt) : null;
+    if (!ckpt || !existing) return null;
+    if (ckpt.identity !== identity) throw new Error(`${files.ckpt}: belongs to run ${ckpt.identity}, not ${identity}; delete it or use --force`);
+    for (const [f, bytes] of [[files.log, ckpt.logBytes], [files.evals, ckpt.evalsBytes]] as const) {
+      const size = fs.existsSync(f) ? fs.statSync(f).size : -1;
+      if (size < bytes) throw new Error(`${f}: ${size < 0 ? "missing" : `${size} bytes`}, but the checkpoint at step ${ckpt.step} expects at least ${bytes}; use --force to start over`);
+    }
+    this.model.setWeights(ckpt.weights);
+    this.optimizer.setState(ckpt.optimizer);
+    this.loader.restore(ckpt.loader);
+    // Lines written after the checkpoint are cut: they are trained again, so nothing is duplicated.
+    fs.truncateSync(files.log, ckpt.logBytes);
+    fs.truncateSync(files.evals, ckpt.evalsBytes);
+    const meta: RunMeta = { ...existing, resumes: [...(existing.resumes ?? []), { at: new Date().toISOString(), fromStep: ckpt.step }] };
+    delete meta.failure;
+    return { step: ckpt.step, trainTimeMs: ckpt.trainTimeMs, evalDone: ckpt.evalDone, resumedFrom: ckpt.step, meta };
+  }
+
+  private startFresh(): StartPoint {
+    const { run, engine, files, folder } = this;
+    const { dataset, config, totalSteps, batchSize, seqLen } = run;
+    const meta: RunMeta = {
+      run: path.basename(path.resolve(folder.out)), preset: run.preset, layout: config.layout, seed: run.seed, steps: totalSteps, config,
+      train: { ...run.trainSettings, checkpointEvery: run.checkpointEvery },
+      data: {
+        dir: path.relative(REPO_ROOT, path.resolve(dataset.dir)) || ".", tokenizer: dataset.tokenizer, vocabSize: dataset.vocabSize, eotToken: dataset.eotToken,
+        trainTokens: dataset.trainTokens, valTokens: dataset.valTokens, hash: dataset.hash,
+        epochs: Number(((totalSteps * batchSize * seqLen) / dataset.trainTokens).toFixed(3)),
+      },
+      backend: engine.backend, threads: engine.threads, engine: engine.info, versions: run.versions, git: gitRevision(),
+      identity: folder.identity, started: new Date().toISOString(), finished: null, resumes: [],
+    };
+    fs.mkdirSync(folder.out, { recursive: true });
+    writeFileAtomic(files.log, "");
+    writeFileAtomic(files.evals, "");
+    fs.rmSync(files.ckpt, { force: true });
+    return { step: 0, trainTimeMs: 0, evalDone: false, resumedFrom: null, meta };
+  }
+
+  /** Train until the last step ("finished"), or until stopped by the signal or the test hook ("stopped"). */
+  async loop(): Promise<"finished" | "stopped"> {
+    const { opts, run: { totalSteps, evalEvery, checkpointEvery }, files } = this;
     for (;;) {
-      if (!evalDone && (step % evalEvery === 0 || step === totalSteps)) {
+      if (!this.evalDone && (this.step % evalEvery === 0 || this.step === totalSteps)) {
         const t0 = performance.now(); // the training clock is stopped here
-        const valLoss = await evaluate();
-        evalMsTotal += performance.now() - t0;
-        evalsThisSession++;
-        if (!Number.isFinite(valLoss)) fail(step, valLoss);
-        append(files.log, formatValLine(step, totalSteps, valLoss, trainTimeMs));
-        append(files.evals, JSON.stringify(evalRecord(step, totalSteps, valLoss, trainTimeMs)));
-        progress(valLoss);
+        const valLoss = await this.evaluate();
+        this.evalMsTotal += performance.now() - t0;
+        this.evalsThisSession++;
+        if (!Number.isFinite(valLoss)) this.fail(this.step, valLoss);
+        append(files.log, formatValLine(this.step, totalSteps, valLoss, this.trainTimeMs));
+        append(files.evals, JSON.stringify(evalRecord(this.step, totalSteps, valLoss, this.trainTimeMs)));
+        this.progress(valLoss);
       }
-      evalDone = true;
-      if (step === totalSteps) break;
-      if (step > 0 && step % checkpointEvery === 0 && checkpointStep !== step) await saveCheckpoint();
+      this.evalDone = true;
+      if (this.step === totalSteps) return "finished";
+      if (this.step > 0 && this.step % checkpointEvery === 0 && this.checkpointStep !== this.step) await this.saveCheckpoint();
 
       const t0 = performance.now();
-      const loss = await trainStep(loader.next(), step);
+      const loss = await this.trainStep(this.loader.next(), this.step);
       const dt = performance.now() - t0;
-      if (!Number.isFinite(loss)) fail(step + 1, loss);
-      step++;
-      evalDone = false;
-      trainTimeMs += dt;
-      sessionTrainMs += dt;
-      lastTrainLoss = loss;
-      append(files.log, formatTrainLine(step, totalSteps, trainTimeMs));
-      progress();
+      if (!Number.isFinite(loss)) this.fail(this.step + 1, loss);
+      this.step++;
+      this.evalDone = false;
+      this.trainTimeMs += dt;
+      this.sessionTrainMs += dt;
+      this.lastTrainLoss = loss;
+      append(files.log, formatTrainLine(this.step, totalSteps, this.trainTimeMs));
+      this.progress();
 
-      if (opts.stopAfterStep === step || opts.signal?.aborted) {
-        if (opts.signal?.aborted) await saveCheckpoint();
-        return {
-          out, identity, finished: false, skipped: false, resumedFrom, totalSteps, stepsDone: step, evals: readEvals(files.evals),
-          finalValLoss: null, trainTimeMs, stepAvgMs: trainTimeMs / step,
-          tokensPerS: sessionTrainMs > 0 ? ((step - sessionStartStep) * B * T) / (sessionTrainMs / 1000) : 0, backend: engine.backend,
-        };
+      if (opts.stopAfterStep === this.step || opts.signal?.aborted) {
+        if (opts.signal?.aborted) await this.saveCheckpoint();
+        return "stopped";
       }
     }
+  }
 
-    // ---- done: meta.finished marks the folder complete ----
+  /** The result of a session stopped before the last step (the checkpoint, if any, is already written). */
+  stoppedResult(): RunResult {
+    const { folder, step, trainTimeMs } = this;
+    return {
+      out: folder.out, identity: folder.identity, finished: false, skipped: false, resumedFrom: this.resumedFrom, totalSteps: this.run.totalSteps, stepsDone: step,
+      evals: readEvals(this.files.evals), finalValLoss: null, trainTimeMs, stepAvgMs: trainTimeMs / step, tokensPerS: this.tokensPerS(), backend: this.engine.backend,
+    };
+  }
+
+  /** Mark the folder complete (meta.finished, result), keep or drop the checkpoint, and return the result. */
+  async finish(): Promise<RunResult> {
+    const { folder, files, meta, trainTimeMs, run: { totalSteps } } = this;
     const evals = readEvals(files.evals);
-    const tokensPerS = sessionTrainMs > 0 ? ((step - sessionStartStep) * B * T) / (sessionTrainMs / 1000) : 0;
+    const tokensPerS = this.tokensPerS();
     const finalValLoss = evals[evals.length - 1].val_loss;
     meta.result = { finalValLoss, trainTimeMs: Math.round(trainTimeMs), stepAvgMs: Number((trainTimeMs / totalSteps).toFixed(2)), tokensPerS: Math.round(tokensPerS) };
     meta.finished = new Date().toISOString();
-    if (opts.keepCheckpoint) await saveCheckpoint(true);
+    if (this.opts.keepCheckpoint) await this.saveCheckpoint(true);
     writeFileAtomic(files.meta, JSON.stringify(meta, null, 2) + "\n");
-    if (!opts.keepCheckpoint) fs.rmSync(files.ckpt, { force: true });
+    if (!this.opts.keepCheckpoint) fs.rmSync(files.ckpt, { force: true });
     return {
-      out, identity, finished: true, skipped: false, resumedFrom, totalSteps, stepsDone: step, evals, finalValLoss,
-      trainTimeMs, stepAvgMs: trainTimeMs / totalSteps, tokensPerS, backend: engine.backend,
+      out: folder.out, identity: folder.identity, finished: true, skipped: false, resumedFrom: this.resumedFrom, totalSteps, stepsDone: this.step, evals, finalValLoss,
+      trainTimeMs, stepAvgMs: trainTimeMs / totalSteps, tokensPerS, backend: this.engine.backend,
     };
+  }
+
+  // Losses and checkpoints are read with await: GPU backends (WebGPU) cannot read synchronously.
+  private async evaluate(): Promise<number> {
+    const { batchSize: B, seqLen: T, valSet } = this.run;
+    let sum = 0;
+    for (const b of valSet.batches) {
+      const loss = tf.tidy(() => this.model.loss(tf.tensor2d(b.inputs, [B, T], "int32"), tf.tensor2d(b.targets, [B, T], "int32")));
+      sum += (await loss.data())[0];
+      loss.dispose();
+    }
+    return sum / valSet.batches.length;
+  }
+
+  private async trainStep(batch: Batch, index: number): Promise<number> {
+    const { batchSize: B, seqLen: T, totalSteps } = this.run;
+    const x = tf.tensor2d(batch.inputs, [B, T], "int32");
+    const y = tf.tensor2d(batch.targets, [B, T], "int32");
+    const { loss: lossTensor, grads } = this.model.lossAndGrads(x, y);
+    const loss = this.opts.injectNaNAtStep === index + 1 ? NaN : (await lossTensor.data())[0];
+    tf.dispose([x, y, lossTensor]);
+    if (Number.isFinite(loss)) this.optimizer.step(grads, index, totalSteps); // a non-finite loss never touches the weights
+    tf.dispose(grads);
+    return loss;
+  }
+
+  private async saveCheckpoint(final = false): Promise<void> {
+    const weights = await this.model.getWeightsAsync();
+    const optimizerState = this.optimizer.getStateAsync ? await this.optimizer.getStateAsync() : this.optimizer.getState();
+    writeCheckpoint(this.files.ckpt, {
+      identity: this.folder.identity, step: this.step, trainTimeMs: this.trainTimeMs, evalDone: this.evalDone, loader: this.loader.state, rng: { seed: this.run.seed },
+      logBytes: fs.statSync(this.files.log).size, evalsBytes: fs.statSync(this.files.evals).size,
+      weights, optimizer: optimizerState,
+    });
+    if (!final) this.checkpointStep = this.step;
+  }
+
+  private fail(atStep: number, value: number): never {
+    this.meta.failure = { step: atStep, value, checkpointStep: this.checkpointStep, at: new Date().toISOString() };
+    writeFileAtomic(this.files.meta, JSON.stringify(this.meta, null, 2) + "\n");
+    throw new TrainDivergedError(atStep, value, this.checkpointStep, this.folder.out);
+  }
+
+  /** Training tokens per second of this session's steps. */
+  private tokensPerS(): number {
+    const { batchSize: B, seqLen: T } = this.run;
+    return this.sessionTrainMs > 0 ? ((this.step - this.sessionStartStep) * B * T) / (this.sessionTrainMs / 1000) : 0;
+  }
+
+  private remainingEvals(from: number): number {
+    const { totalSteps, evalEvery } = this.run;
+    let n = 0;
+    for (let s = from + 1; s <= totalSteps; s++) if (s % evalEvery === 0 || s === totalSteps) n++;
+    return n;
+  }
+
+  private progress(valLoss?: number): void {
+    if (!this.opts.onProgress) return;
+    const { step, run: { totalSteps } } = this;
+    const done = step - this.sessionStartStep;
+    const msPerStep = done > 0 ? this.sessionTrainMs / done : 0;
+    const evalMs = this.evalsThisSession > 0 ? this.evalMsTotal / this.evalsThisSession : 0;
+    this.opts.onProgress({
+      step, totalSteps, trainLoss: this.lastTrainLoss, ...(valLoss !== undefined ? { valLoss } : {}), trainTimeMs: this.trainTimeMs,
+      tokensPerS: this.tokensPerS(),
+      etaS: ((totalSteps - step) * msPerStep + this.remainingEvals(step) * evalMs) / 1000,
+    });
+  }
+}
+
+const append = (file: string, line: string) => fs.appendFileSync(file, line + "\n");
+
+/** Train one run into `opts.out`: resolve the run, open the folder, restore, loop, finish. */
+export async function train(opts: TrainOptions): Promise<RunResult> {
+  const run = resolveRun(opts);
+  const loader = new TokenLoader(run.dataset.trainFiles, run.batchSize, run.seqLen); // checks every train shard before anything is written
+  const engine: EngineSummary = await startEngine(opts.backend, opts.threads);
+  const folder = openRunFolder(opts.out, identityOf(run, engine.backend), opts.force);
+  if (folder.existing?.finished) return finishedRunResult(folder, folder.existing, run.totalSteps, engine.backend);
+
+  const session = new TrainingSession(run, opts, engine, folder, loader);
+  try {
+    session.restoreOrStart();
+    const outcome = await session.loop();
+    return outcome === "finished" ? await session.finish() : session.stoppedResult();
   } finally {
-    optimizer?.dispose();
-    model.dispose();
+    session.dispose();
   }
 }
