@@ -8,6 +8,19 @@ export interface WindowConfig {
   short: number;
   /** Blocks that use the long window; all others use the short one. */
   longBlocks: number[];
+  /**
+   * The speedrun's growing windows (medium): windows count whole key blocks and grow over training;
+   * absent = fixed token-level windows (tiny, smoke).
+   */
+  schedule?: WindowSchedule;
+}
+
+/** Windows in key blocks that grow with training progress x along 4x³ − 6x² + 3x (the August 2025 record). */
+export interface WindowSchedule {
+  /** Tokens per key block (128); a query in block b sees keys in blocks b − W + 1 … b. */
+  blockSize: number;
+  /** The long window at the end of training, in tokens (3456 = 27 blocks); the short one is half of it, in blocks. */
+  finalLong: number;
 }
 
 export interface GPTConfig {
@@ -85,6 +98,13 @@ export function validateConfig(cfg: GPTConfig): void {
   }
   if (!Array.isArray(w.longBlocks)) throw new ConfigError(`${where("windows.longBlocks")} must be an array of block indices`);
   w.longBlocks.forEach((i) => layer("windows.longBlocks", i));
+  if (w.schedule !== undefined) {
+    const { blockSize, finalLong } = w.schedule ?? {};
+    if (!Number.isInteger(blockSize) || blockSize <= 0) throw new ConfigError(`${where("windows.schedule.blockSize")} must be a positive integer (tokens), got ${JSON.stringify(blockSize)}`);
+    if (!Number.isInteger(finalLong) || finalLong <= 0 || finalLong % blockSize !== 0) {
+      throw new ConfigError(`${where("windows.schedule.finalLong")} must be a positive multiple of blockSize ${blockSize}, got ${JSON.stringify(finalLong)}`);
+    }
+  }
   if (cfg.eotToken !== null && (!Number.isInteger(cfg.eotToken) || cfg.eotToken < 0 || cfg.eotToken >= cfg.vocabSize)) {
     throw new ConfigError(`${where("eotToken")} must be null or a token id in 0..${cfg.vocabSize - 1}, got ${JSON.stringify(cfg.eotToken)}`);
   }
@@ -109,15 +129,15 @@ const speedrunShape = {
 const LONG_BLOCKS = [0, 4, 11, 15];
 
 /**
- * medium: the August 2025 speedrun model (GPT-2 vocab, 16 × 1024, 8 heads × 128); its window is the
- * largest the schedule reaches (3456 tokens; the trainer may grow it, see windowsAt).
+ * medium: the August 2025 speedrun model (GPT-2 vocab, 16 × 1024, 8 heads × 128); its windows grow in
+ * 128-token blocks over training up to 3456 tokens (long) and 1728 (short), as in the record (windowsAt).
  * tiny: same 16 blocks and indices at CPU scale (FINDINGS §5), BPE-2048 whose last id is the EOT.
  * smoke: the same shape, as small as possible, for tests (byte BPE + 255 merges + EOT = 512).
  */
 export const MODEL_PRESETS: Record<"medium" | "tiny" | "smoke", GPTConfig> = {
   medium: {
     ...speedrunShape, vocabSize: 50257, dim: 1024, nHead: 8, headDim: 128, seqLen: 64 * 1024,
-    windows: { long: 3456, short: 1728, longBlocks: LONG_BLOCKS }, eotToken: 50256,
+    windows: { long: 3456, short: 1728, longBlocks: LONG_BLOCKS, schedule: { blockSize: 128, finalLong: 3456 } }, eotToken: 50256,
   },
   tiny: {
     ...speedrunShape, vocabSize: 2048, dim: 64, nHead: 2, headDim: 32, seqLen: 128,
@@ -137,6 +157,31 @@ export function modelConfig(preset: string, overrides: Partial<GPTConfig> = {}):
   const cfg: GPTConfig = structuredClone({ ...MODEL_PRESETS[preset as PresetName], ...overrides });
   validateConfig(cfg);
   return cfg;
+}
+
+/** A block's attention window: token-level (fixed windows) or in whole key blocks (a schedule). */
+export interface BlockWindow {
+  unit: "tokens" | "blocks";
+  size: number;
+  /** Key-block size the window counts in (blocks) or the attention runs in (tokens). */
+  blockSize: number;
+}
+
+/**
+ * The long and short windows at a training step (no step: the final windows, as for a finished model).
+ * With a schedule, the long window is ceil(finalLong·(4x³ − 6x² + 3x)/blockSize) blocks (at least 1)
+ * at progress x = step/totalSteps, and the short one half of it (at least 1), as the record's
+ * get_window_size_blocks and its `// 2`.
+ */
+export function windowsAt(w: WindowConfig, step?: number, totalSteps?: number): { long: BlockWindow; short: BlockWindow } {
+  if (!w.schedule) {
+    return { long: { unit: "tokens", size: w.long, blockSize: 128 }, short: { unit: "tokens", size: w.short, blockSize: 128 } };
+  }
+  const { blockSize, finalLong } = w.schedule;
+  const x = step === undefined || totalSteps === undefined ? 1 : Math.min(Math.max(step / totalSteps, 0), 1);
+  const factor = 4 * x ** 3 - 6 * x ** 2 + 3 * x;
+  const long = Math.max(1, Math.ceil((finalLong * factor) / blockSize));
+  return { long: { unit: "blocks", size: long, blockSize }, short: { unit: "blocks", size: Math.max(1, Math.floor(long / 2)), blockSize } };
 }
 
 /**

@@ -2,7 +2,8 @@
 // top to bottom in one file. Activations are kept as [N = B·T, dim] rows; heads live in [B, H, T, hd].
 import * as tf from "@tensorflow/tfjs";
 import { rmsNorm, reluSquared, rotary, softcapCrossEntropy } from "../engine";
-import { GPTConfig, paddedVocab, validateConfig } from "./config";
+import { windowedAttention, denseAttention, documentIds } from "./attention";
+import { GPTConfig, paddedVocab, validateConfig, windowsAt } from "./config";
 import { parseLayout, tableSlots } from "./layout";
 
 /** One trainable tensor and how the optimizer treats it (structurally the optimizer's TrainableParam). */
@@ -59,7 +60,7 @@ function initNormal(name: string, seed: number, shape: number[]): Float32Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Attention masks: causal, same document (a document starts at its EOT token), sliding window.
+// The dense host-built mask of the first version, kept as a reference for tests (attention.ts builds masks on the device).
 
 /**
  * Additive attention bias [B, 1, T, T] (0 = may attend, -1e9 = masked) for one window size:
@@ -84,8 +85,18 @@ export function attentionBias(tokens: Int32Array | number[], B: number, T: numbe
 
 // ---------------------------------------------------------------------------------------------
 
+export interface GPTOptions {
+  /** "dense": the T×T reference attention (tests); default "windowed" (key blocks, O(T·W)). */
+  attention?: "windowed" | "dense";
+  /** Query blocks per chunk of the recomputing attention path (tests); default sized by memory. */
+  attentionChunkBlocks?: number | "plain";
+}
+
 export class GPT {
   readonly cfg: GPTConfig;
+  private readonly opts: GPTOptions;
+  /** Training progress for growing windows (a schedule in cfg.windows); null = the final windows. */
+  private progress: { step: number; totalSteps: number } | null = null;
   readonly params: ModelParam[] = [];
   /** Per block: which value-embedding table slot it reads, or null. */
   readonly veSlots: (number | null)[];
@@ -103,9 +114,10 @@ export class GPT {
   private readonly rotCos: tf.Tensor2D;
   private readonly rotSin: tf.Tensor2D;
 
-  constructor(cfg: GPTConfig, seed = 0) {
+  constructor(cfg: GPTConfig, seed = 0, opts: GPTOptions = {}) {
     validateConfig(cfg);
     this.cfg = structuredClone(cfg);
+    this.opts = { ...opts };
     const { nLayer: L, dim: D, nHead: H, headDim: hd } = cfg;
     const hdim = H * hd, mlpDim = cfg.mlpRatio * D, Vp = paddedVocab(cfg);
     this.veSlots = tableSlots(parseLayout(cfg.layout, { nLayer: L }));
@@ -157,6 +169,11 @@ export class GPT {
     this.rotSin = tf.tensor2d(sin, [T, hd]);
   }
 
+  /** Sets the step that growing attention windows follow (the trainer calls it before each step and eval). */
+  setProgress(step: number, totalSteps: number): void {
+    this.progress = { step, totalSteps };
+  }
+
   /** Number of trainable values. */
   numParams(): number {
     return this.params.reduce((n, p) => n + p.variable.size, 0);
@@ -184,14 +201,10 @@ export class GPT {
     const { nLayer: L, nHead: H, headDim: hd } = cfg;
     return tf.tidy(() => {
       const tokens = inputs.reshape([-1]).toInt() as tf.Tensor1D;
-      // masks are built once per batch on the host and shared by all blocks with the same window
-      const ids = tokens.dataSync() as Int32Array;
-      const masks = new Map<number, tf.Tensor4D>();
-      const maskFor = (window: number) => {
-        const w = Math.min(window, T);
-        if (!masks.has(w)) masks.set(w, attentionBias(ids, B, T, w, cfg.eotToken));
-        return masks.get(w)!;
-      };
+      // document ids on the device, once per batch; each block's attention builds its masks from them
+      const docs = documentIds(tokens.reshape([B, T]) as tf.Tensor2D, cfg.eotToken);
+      const windows = this.progress ? windowsAt(cfg.windows, this.progress.step, this.progress.totalSteps) : windowsAt(cfg.windows);
+      const attend = this.opts.attention === "dense" ? denseAttention : windowedAttention;
       const cos = this.rotCos.slice([0, 0], [T, hd]), sin = this.rotSin.slice([0, 0], [T, hd]);
       // value-embedding lookups, one per table, already in head layout [B, H, T, hd]
       const ve = this.valueEmbeds.map((table) => tf.gather(table, tokens).reshape([B, T, H, hd]).transpose([0, 2, 1, 3]));
@@ -208,9 +221,10 @@ export class GPT {
         const [q, k] = tf.split(rotated, 2, 1);
         const slot = this.veSlots[i];
         const v = slot === null ? v0.mul(saLambda(i, 0)) : v0.mul(saLambda(i, 0)).add(ve[slot].mul(saLambda(i, 1)));
-        const window = cfg.windows.longBlocks.includes(i) ? cfg.windows.long : cfg.windows.short;
-        const scores = tf.matMul(q.mul(cfg.attnScale), k, false, true).add(maskFor(window)); // [B, H, T, T]
-        const y = tf.matMul(tf.softmax(scores), v) // [B, H, T, hd]
+        const w = cfg.windows.longBlocks.includes(i) ? windows.long : windows.short;
+        const y = attend(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, docs, {
+          window: { unit: w.unit, size: w.size }, blockSize: w.blockSize, scale: cfg.attnScale, chunkBlocks: this.opts.attentionChunkBlocks,
+        }) // [B, H, T, hd]
           .transpose([0, 2, 1, 3]).reshape([B * T, hdim]);
         return tf.matMul(y, this.oW[i]!, false, true);
       };

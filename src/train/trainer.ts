@@ -391,8 +391,9 @@ class TrainingSession {
 
   // Losses and checkpoints are read with await: GPU backends (WebGPU) cannot read synchronously.
   private async evaluate(): Promise<number> {
-    const { batchSize: B, seqLen: T, valSet } = this.run;
+    const { batchSize: B, seqLen: T, valSet, totalSteps } = this.run;
     let sum = 0;
+    this.model.setProgress(this.step, totalSteps); // growing windows (medium) follow the step, as the record's validation does
     for (const b of valSet.batches) {
       const loss = tf.tidy(() => this.model.loss(tf.tensor2d(b.inputs, [B, T], "int32"), tf.tensor2d(b.targets, [B, T], "int32")));
       sum += (await loss.data())[0];
@@ -405,6 +406,7 @@ class TrainingSession {
     const { batchSize: B, seqLen: T, totalSteps } = this.run;
     const x = tf.tensor2d(batch.inputs, [B, T], "int32");
     const y = tf.tensor2d(batch.targets, [B, T], "int32");
+    this.model.setProgress(index, totalSteps);
     const { loss: lossTensor, grads } = this.model.lossAndGrads(x, y);
     const loss = this.opts.injectNaNAtStep === index + 1 ? NaN : (await lossTensor.data())[0];
     tf.dispose([x, y, lossTensor]);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, MODEL_PRESETS, modelConfig, paddedVocab, speedrunWindowsAt, validateConfig } from "../../src/model";
+import { ConfigError, MODEL_PRESETS, modelConfig, paddedVocab, speedrunWindowsAt, validateConfig, windowsAt } from "../../src/model";
 
 test("presets: medium is the speedrun's model; tiny and smoke keep its 16 blocks and indices", () => {
   const m = MODEL_PRESETS.medium;
@@ -48,4 +48,21 @@ test("speedrun window schedule: 128 tokens at the start, 3456 at the end, short 
   const mid = speedrunWindowsAt(2980, 5960);
   assert.equal(mid.long % 128, 0);
   assert.ok(mid.long > 128 && mid.long < 3456);
+});
+
+test("windowsAt: medium's schedule in 128-token blocks follows the record; tiny and smoke keep fixed token windows", () => {
+  const medium = MODEL_PRESETS.medium.windows;
+  assert.deepEqual(medium.schedule, { blockSize: 128, finalLong: 3456 });
+  for (const [step, total] of [[0, 5960], [1000, 5960], [2980, 5960], [5960, 5960]]) {
+    const w = windowsAt(medium, step, total), tokens = speedrunWindowsAt(step, total);
+    assert.deepEqual([w.long.unit, w.long.size * 128, w.short.size * 128], ["blocks", tokens.long, tokens.short], `step ${step}`);
+  }
+  assert.equal(windowsAt(medium).long.size, 27, "no step: the final 3456-token window");
+  for (const preset of ["tiny", "smoke"] as const) {
+    const w = windowsAt(MODEL_PRESETS[preset].windows, 3, 10);
+    assert.deepEqual([w.long.unit, w.long.size, w.short.size], ["tokens", MODEL_PRESETS[preset].windows.long, MODEL_PRESETS[preset].windows.short]);
+    assert.equal(MODEL_PRESETS[preset].windows.schedule, undefined, "tiny/smoke configs (and so their run identities) are unchanged");
+  }
+  assert.throws(() => validateConfig({ ...MODEL_PRESETS.smoke, windows: { ...MODEL_PRESETS.smoke.windows, schedule: { blockSize: 128, finalLong: 100 } } }),
+    /windows.schedule.finalLong must be a positive multiple of blockSize 128/);
 });
