@@ -1,6 +1,6 @@
 // Analysis of training runs, ours and the PyTorch speedrun's: load logs, measure crossing times and
 // rankings, compare groups of seeds, test significance, and tabulate. Nothing here trains or plots.
-export type { Axis, EvalPoint, LoadOptions, LoadProblem, LoadResult, Run } from "./types";
+export type { Axis, EvalPoint, LayerScalars, LoadOptions, LoadProblem, LoadResult, Run } from "./types";
 export { formatProblem, isRunFolder, loadAndSelect, loadRuns } from "./load";
 export { parseEvalsJsonl, parseMarkdownRuns, parseRawLog, parseStepLine } from "./parse";
 export { matchesRunPattern, parseRunPatterns, selectRuns } from "./select";

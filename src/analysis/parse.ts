@@ -1,7 +1,7 @@
 // Parsers for the three text formats a run can come in: modded-nanogpt `step:` lines (raw logs and
 // the author's aggregated markdown files) and our trainer's evals.jsonl. Every parser checks each
 // line and reports what is wrong with file and line; a bad line never becomes a number.
-import type { EvalPoint, LoadProblem, Run } from "./types";
+import type { EvalPoint, LayerScalars, LoadProblem, Run } from "./types";
 
 export type StepLine =
   | { kind: "eval"; step: number; total: number; valLoss: number; timeMs: number }
@@ -200,6 +200,14 @@ export function parseMarkdownRuns(text: string, file: string, problems: LoadProb
 }
 
 /** Our trainer's evals.jsonl: one `{"step","total_steps","val_loss","train_time_ms",…}` per line. */
+/** `scalars` of an evals.jsonl line, or null when it is not family → array of numbers/nulls. */
+function layerScalars(v: unknown): LayerScalars | null {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return null;
+  const entries = Object.entries(v as Record<string, unknown>);
+  const ok = entries.every(([, xs]) => Array.isArray(xs) && xs.every((x) => x === null || (typeof x === "number" && Number.isFinite(x))));
+  return ok ? (Object.fromEntries(entries) as LayerScalars) : null;
+}
+
 export function parseEvalsJsonl(
   text: string, file: string, name: string, problems: LoadProblem[],
   meta: Record<string, unknown> = {}, keepIncomplete = false, source = file,
@@ -227,7 +235,9 @@ export function parseEvalsJsonl(
     if (typeof o.train_time_ms !== "number" || !(o.train_time_ms >= 0)) return bad("train_time_ms", "missing or not a non-negative number");
     const total = o.total_steps === undefined ? null : o.total_steps;
     if (total !== null && !Number.isInteger(total)) return bad("total_steps", "is not an integer");
-    b.addEval({ step: o.step as number, valLoss: o.val_loss, timeS: o.train_time_ms / 1000 }, total as number | null, i + 1);
+    const scalars = o.scalars === undefined ? undefined : layerScalars(o.scalars);
+    if (scalars === null) return bad("scalars", "is not an object of per-layer number arrays");
+    b.addEval({ step: o.step as number, valLoss: o.val_loss, timeS: o.train_time_ms / 1000, ...(scalars ? { scalars } : {}) }, total as number | null, i + 1);
   });
   if (b.totalSteps === null && Number.isInteger(meta.steps)) b.totalSteps = meta.steps as number;
   return b.finish(source, { ...meta, format: "evals.jsonl" }, keepIncomplete);

@@ -5,7 +5,12 @@ export interface EvalPoint {
   step: number;
   valLoss: number;
   timeS: number;
+  /** The model's learned scalars at this evaluation, family → value per layer (null: unused there); our runs only. */
+  scalars?: LayerScalars;
 }
+
+/** Learned scalars by family (`lambda_ve`, `lambda_v`, `lambda_x`, `lambda_x0`, `skip_w`), each indexed by layer. */
+export type LayerScalars = Record<string, (number | null)[]>;
 
 export interface Run {
   name: string;

@@ -1,5 +1,5 @@
 // The post's sections as data, the sweep that trains them, and their results measured like the post.
-export { SECTIONS, SECTION_NAMES, getSection, selectVariants } from "./sections";
+export { HEADLINE, SECTIONS, SECTION_NAMES, getSection, selectVariants } from "./sections";
 export type { ChartSpec, SectionSpec, Variant } from "./sections";
 export { defaultRoot, planSweep, runDir, runSweep } from "./runner";
 export type { PlannedRun, RunRequest, RunState, SweepEvent, SweepOptions, SweepResult } from "./runner";

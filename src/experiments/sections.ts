@@ -36,6 +36,8 @@ export interface SectionSpec {
   /** "Order before the crossing": the window over which runs are ranked, as fractions of the run length. */
   rankWindow: { axis: "time" | "step"; fromFrac: number; toFrac: number };
   defaults: { preset: string; seeds: number };
+  /** The variants behind the post's headline claims of this section, trained longer (`tiny-long`, `--variants headline`). */
+  headline: string[];
 }
 
 const baseline: Variant = { name: "baseline", layout: "012..........012", label: "baseline: 0&13, 1&14, 2&15", postRun: "13" };
@@ -75,6 +77,7 @@ export const SECTIONS: Record<SectionSpec["name"], SectionSpec> = {
     ],
     rankWindow: beforeCrossing,
     defaults,
+    headline: ["baseline", "add-1", "add-2", "add-3"],
   },
   removing: {
     name: "removing",
@@ -102,6 +105,7 @@ export const SECTIONS: Record<SectionSpec["name"], SectionSpec> = {
     ],
     rankWindow: beforeCrossing,
     defaults,
+    headline: ["baseline", "remove-table-0-13", "remove-table-1-14", "remove-table-2-15"],
   },
   shifting: {
     name: "shifting",
@@ -119,6 +123,7 @@ export const SECTIONS: Record<SectionSpec["name"], SectionSpec> = {
     ],
     rankWindow: { axis: "step", fromFrac: 0.5, toFrac: 0.9 },
     defaults,
+    headline: [],
   },
   sharing: {
     name: "sharing",
@@ -140,6 +145,7 @@ export const SECTIONS: Record<SectionSpec["name"], SectionSpec> = {
     ],
     rankWindow: beforeCrossing,
     defaults,
+    headline: ["baseline", "remove-table-0-13", "share-0-2-13-15", "share-01-1415"],
   },
 };
 
@@ -152,9 +158,16 @@ export function getSection(name: string): SectionSpec {
   return spec;
 }
 
-/** Variants of a section, optionally narrowed to a comma-separated list of names. */
+/** The word `--variants` takes for a section's headline variants. */
+export const HEADLINE = "headline";
+
+/** Variants of a section, optionally narrowed to a comma-separated list of names (or `headline`). */
 export function selectVariants(spec: SectionSpec, names?: string): Variant[] {
   if (!names) return spec.variants;
+  if (names.trim() === HEADLINE) {
+    if (spec.headline.length === 0) throw new Error(`section '${spec.name}' has no headline variants (sections with some: ${SECTION_NAMES.filter((n) => SECTIONS[n].headline.length).join(", ")})`);
+    return spec.variants.filter((v) => spec.headline.includes(v.name));
+  }
   const wanted = names.split(",").map((s) => s.trim()).filter(Boolean);
   const unknown = wanted.filter((n) => !spec.variants.some((v) => v.name === n));
   if (unknown.length) {

@@ -16,6 +16,23 @@ export interface ModelParam {
   mlp: boolean;
 }
 
+/**
+ * The model's learned scalars, one entry per block (index = layer); null where the block does not use
+ * that scalar, so charts show no line for a weight that never trains.
+ */
+export interface LearnedScalars {
+  /** λb: weight of the value embedding added to the attention's v (null: the layer reads no table). */
+  lambda_ve: (number | null)[];
+  /** λa: weight of the attention's own v (null: the layer has no attention). */
+  lambda_v: (number | null)[];
+  /** λ0: weight of the residual stream entering the block. */
+  lambda_x: number[];
+  /** λ1: weight of the token embedding x0 mixed back into the block's input. */
+  lambda_x0: number[];
+  /** Weight of block i's output on its U-net skip (null: block i is no skip source). */
+  skip_w: (number | null)[];
+}
+
 /** A parameter's values as plain data (weights files, checkpoints). */
 export interface TensorData {
   shape: number[];
@@ -243,6 +260,22 @@ export class GPT {
       }
       return tf.matMul(rmsNorm(x) as tf.Tensor2D, this.lmHead, false, true);
     });
+  }
+
+  /** The learned scalars by layer, read without blocking (GPU backends cannot read synchronously). */
+  async learnedScalars(): Promise<LearnedScalars> {
+    const s = (await this.scalars.data()) as Float32Array;
+    const L = this.cfg.nLayer;
+    const round = (x: number) => Number(x.toFixed(6)); // float32 holds ~7 digits; evals.jsonl stays short
+    const layers = Array.from({ length: L }, (_, i) => i);
+    const skipSources = new Set(this.cfg.skips.map((k) => k.from));
+    return {
+      lambda_ve: layers.map((i) => (this.veSlots[i] === null || this.qkvW[i] === null ? null : round(s[3 * L + 2 * i + 1]))),
+      lambda_v: layers.map((i) => (this.qkvW[i] === null ? null : round(s[3 * L + 2 * i]))),
+      lambda_x: layers.map((i) => round(s[L + 2 * i])),
+      lambda_x0: layers.map((i) => round(s[L + 2 * i + 1])),
+      skip_w: layers.map((i) => (skipSources.has(i) ? round(s[i]) : null)),
+    };
   }
 
   /** Every parameter's values, by name, read without blocking (GPU backends cannot read synchronously). */

@@ -2,7 +2,7 @@
 export * from "./layout";
 export * from "./config";
 export { GPT, attentionBias } from "./gpt";
-export type { ModelParam, TensorData } from "./gpt";
+export type { LearnedScalars, ModelParam, TensorData } from "./gpt";
 export { ATTENTION_BLOCK, CHUNK_SCORE_ENTRIES, bandGeometry, defaultChunkBlocks, denseAttention, documentIds, windowedAttention } from "./attention";
 export type { AttentionWindow, WindowedAttentionOptions } from "./attention";
 export type { GPTOptions } from "./gpt";

@@ -25,7 +25,7 @@ const REPO_ROOT = path.resolve(__dirname, "../..");
 export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, "data", "fortunes");
 
 export interface TrainOptions {
-  /** Model + training preset: "medium" | "tiny" | "smoke". */
+  /** Model + training preset: "medium" | "tiny" | "tiny-long" | "smoke". */
   preset: string;
   /** Run folder (log.txt, evals.jsonl, meta.json, checkpoint.ckpt). */
   out: string;
@@ -174,10 +174,10 @@ function resolveRun(opts: TrainOptions) {
   const preset = opts.preset;
   if (!(preset in TRAIN_PRESETS)) throw new Error(`unknown preset "${preset}" (known: ${Object.keys(TRAIN_PRESETS).join(", ")})`);
   const defaults = TRAIN_PRESETS[preset as keyof typeof TRAIN_PRESETS];
-  if (!opts.data && preset === "medium") throw new Error("the medium preset needs --data <folder of modded-nanogpt FineWeb shards>");
+  if (!opts.data && defaults.model === "medium") throw new Error("the medium preset needs --data <folder of modded-nanogpt FineWeb shards>");
   const dataset: DatasetInfo = openDataset(opts.data ?? DEFAULT_DATA_DIR);
   // The data decides the vocabulary: the model's embedding and head follow the tokenizer.
-  const config = modelConfig(preset, {
+  const config = modelConfig(defaults.model, {
     vocabSize: dataset.vocabSize,
     eotToken: dataset.eotToken,
     ...(opts.layout !== undefined ? { layout: opts.layout } : {}),
@@ -337,7 +337,7 @@ class TrainingSession {
         this.evalsThisSession++;
         if (!Number.isFinite(valLoss)) this.fail(this.step, valLoss);
         append(files.log, formatValLine(this.step, totalSteps, valLoss, this.trainTimeMs));
-        append(files.evals, JSON.stringify(evalRecord(this.step, totalSteps, valLoss, this.trainTimeMs)));
+        append(files.evals, JSON.stringify(evalRecord(this.step, totalSteps, valLoss, this.trainTimeMs, await this.model.learnedScalars())));
         this.progress(valLoss);
       }
       this.evalDone = true;

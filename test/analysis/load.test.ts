@@ -145,3 +145,15 @@ test("missing paths, and duplicate names across files, are reported", () => {
   assert.equal(dup?.line, 1);
   assert.ok(problems.some((p) => p.file === path.join(dir, "nope") && p.message === "no such file or folder"));
 });
+
+test("evals.jsonl scalars by layer are kept; older lines without them still load; bad ones are reported", () => {
+  const dir = tempDir();
+  const sc = { lambda_ve: [0.5, null], skip_w: [null, 1] };
+  const line = (step: number, extra: object) => JSON.stringify({ step, total_steps: 4, val_loss: 5 - step / 4, train_time_ms: step * 1000, step_avg_ms: 1000, ...extra });
+  write(dir, "new/evals.jsonl", [line(0, { scalars: sc }), line(2, {}), line(4, { scalars: { lambda_ve: ["x"] } })].join("\n") + "\n");
+  const { runs, problems } = loadRuns([path.join(dir, "new")], { keepIncomplete: true });
+  assert.deepEqual(runs[0].evals[0].scalars, sc);
+  assert.equal(runs[0].evals[1].scalars, undefined);
+  assert.deepEqual(runs[0].evals.map((e) => e.step), [0, 2]);
+  assert.ok(problems.some((p) => p.line === 3 && /field 'scalars'/.test(p.message)));
+});

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SECTIONS, acquireLock, planSweep, sectionResults, type RunRequest } from "../../src/experiments";
+import { SECTIONS, acquireLock, planSweep, sectionResults, selectVariants, type RunRequest } from "../../src/experiments";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const valemb = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, "bin", "valemb.js"), ...args], { cwd: REPO, encoding: "utf8" });
@@ -114,4 +114,13 @@ test("sectionResults: the target is the baseline's mean final loss, rounded up, 
   assert.ok(add2.vsBaseline && add2.vsBaseline.diff < 0);
   assert.equal(add2.summary.nCrossed, 2);
   assert.equal(r.ranking!.rows[0].run, "add-2");
+});
+
+test("selectVariants: names, or 'headline' for the variants behind a section's headline claims", () => {
+  assert.deepEqual(selectVariants(SECTIONS.adding, "headline").map((v) => v.name), ["baseline", "add-1", "add-2", "add-3"]);
+  assert.deepEqual(selectVariants(SECTIONS.removing, "headline").map((v) => v.name), ["baseline", "remove-table-0-13", "remove-table-1-14", "remove-table-2-15"]);
+  assert.deepEqual(selectVariants(SECTIONS.sharing, "headline").map((v) => v.name), ["baseline", "remove-table-0-13", "share-0-2-13-15", "share-01-1415"]);
+  assert.throws(() => selectVariants(SECTIONS.shifting, "headline"), /section 'shifting' has no headline variants \(sections with some: adding, removing, sharing\)/);
+  for (const spec of Object.values(SECTIONS)) for (const name of spec.headline) assert.ok(spec.variants.some((v) => v.name === name), `${spec.name}: ${name}`);
+  assert.throws(() => selectVariants(SECTIONS.adding, "add-1,nope"), /section 'adding' has no variant 'nope'/);
 });

@@ -25,6 +25,8 @@ test("the line regex reads our lines and the real record log", () => {
 
 test("evals.jsonl record has the agreed fields", () => {
   assert.deepEqual(evalRecord(125, 400, 4.3256801, 27923.4), { step: 125, total_steps: 400, val_loss: 4.32568, train_time_ms: 27923, step_avg_ms: 223.39 });
+  const scalars = { lambda_ve: [0.5, null], lambda_v: [0.5, 0.4], lambda_x: [1, 1], lambda_x0: [0, 0.1], skip_w: [null, 1] };
+  assert.deepEqual(evalRecord(10, 400, 5, 100, scalars).scalars, scalars);
 });
 
 test("checkpoint round trip is exact; corrupt files are named", () => {

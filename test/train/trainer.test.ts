@@ -44,7 +44,16 @@ test("smoke training: loss goes down, run folder complete, log lines parse", asy
   assert.equal(run?.evals[3].valLoss, last);
 
   const evals = read(runA, "evals.jsonl").trimEnd().split("\n").map((l) => JSON.parse(l));
-  assert.deepEqual(Object.keys(evals[1]), ["step", "total_steps", "val_loss", "train_time_ms", "step_avg_ms"]);
+  assert.deepEqual(Object.keys(evals[1]), ["step", "total_steps", "val_loss", "train_time_ms", "step_avg_ms", "scalars"]);
+  // the learned scalars by layer: the baseline reads tables on 0, 1, 2, 13, 14, 15; block 7 has no attention; skips leave 2, 4, 6
+  const sc = evals[3].scalars, layers = Array.from({ length: 16 }, (_, i) => i);
+  assert.deepEqual(layers.filter((i) => sc.lambda_ve[i] !== null), [0, 1, 2, 13, 14, 15]);
+  assert.deepEqual(layers.filter((i) => sc.lambda_v[i] === null), [7]);
+  assert.deepEqual(layers.filter((i) => sc.skip_w[i] !== null), [2, 4, 6]);
+  assert.equal(sc.lambda_x.length, 16);
+  assert.deepEqual(evals[0].scalars.lambda_ve[0], 0.5, "step 0: the init value");
+  assert.ok(sc.lambda_ve.some((x: number | null) => x !== null && x !== 0.5), "trained value-embedding weights moved");
+  assert.ok(run && run.evals[3].scalars === undefined, "log.txt holds no scalars");
   const meta = JSON.parse(read(runA, "meta.json"));
   for (const k of ["run", "preset", "layout", "seed", "steps", "config", "train", "backend", "threads", "versions", "git", "identity", "started", "finished"]) {
     assert.ok(k in meta, `meta.json has ${k}`);
@@ -109,7 +118,7 @@ test("NaN loss: stops, keeps the last good checkpoint, says at which step", asyn
 
 test("bad input fails before anything is written", async () => {
   const out = path.join(tmp, "bad");
-  await assert.rejects(train({ preset: "huge", out }), /unknown preset "huge" \(known: medium, tiny, smoke\)/);
+  await assert.rejects(train({ preset: "huge", out }), /unknown preset "huge" \(known: medium, tiny, tiny-long, smoke\)/);
   await assert.rejects(train({ preset: "smoke", layout: "012", out }), /layout/);
   await assert.rejects(train({ preset: "smoke", layout: "01?............0", out }), /layout/);
   await assert.rejects(train({ preset: "smoke", data: path.join(tmp, "nope"), out }), /dataset folder .*nope not found/);

@@ -11,9 +11,10 @@ ones resume from their checkpoint, and a run whose config or code changed is nev
 sections: adding, removing, shifting, sharing
 
 options:
-  --preset <name>      tiny (default; results under data/runs), smoke, medium
+  --preset <name>      tiny (default; results under data/runs), tiny-long (400 steps), smoke, medium
   --seeds <n>          seeds per variant (default: the section's, 3)
-  --variants <a,b>     only these variants (names as in \`valemb run <section> --list\`)
+  --variants <a,b>     only these variants (names as in \`valemb run <section> --list\`), or
+                       'headline': the ones behind the section's headline claims
   --steps <n>          training steps per run (default: the preset's)
   --jobs <n>           runs at once (default: number of cores)
   --threads <n>        threads per run (default: cores / jobs)

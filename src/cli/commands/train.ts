@@ -13,7 +13,7 @@ Trains the modded-nanogpt GPT with a value-embedding layout and writes <out>/log
 same command after a kill (or Ctrl-C) resumes from the last checkpoint. A finished run folder is
 left as it is; a folder holding another run is refused unless --force.
 
-  --preset           medium | tiny | smoke (default tiny); sets model size and training defaults
+  --preset           medium | tiny | tiny-long | smoke (default tiny); sets model size and training defaults
   --layout           value-embedding layout, one character per layer (default: the baseline)
   --steps            training steps (tiny: 100)
   --data             dataset folder (default data/fortunes; medium: FineWeb shards, required)
