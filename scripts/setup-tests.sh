@@ -14,3 +14,4 @@ apt-get install -y -qq --no-install-recommends \
 [ -d node_modules ] || npm ci --no-audit --no-fund
 scripts/ci-lavapipe.sh
 scripts/setup/python-venv.sh   # the project venv .venv: JupyterLab 4 + Notebook 7 (notebooks, browser test)
+scripts/setup/slurm.sh         # Slurm + munge for the one-node cluster of the --slurm test

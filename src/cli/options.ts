@@ -63,6 +63,16 @@ export const OPTIONS = {
   "replace-stale": { kind: "boolean" },
   list: { kind: "boolean" },
   "no-train": { kind: "boolean" },
+  // run on a Slurm cluster
+  slurm: { kind: "boolean" },
+  "dry-run": { kind: "boolean" },
+  status: { kind: "boolean" },
+  cluster: { kind: "string" },
+  partition: { kind: "string" },
+  "gpus-per-task": { kind: "int", min: 0 },
+  "cpus-per-task": { kind: "int", min: 1 },
+  time: { kind: "string" },
+  "max-parallel": { kind: "int", min: 1 },
   // corpus: data prepare
   source: { kind: "string" },
   vocab: { kind: "int", min: 257, max: 4096 },

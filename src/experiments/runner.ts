@@ -156,6 +156,43 @@ function trainInChild(r: RunRequest, threads: number, backend: string | undefine
   });
 }
 
+/** The runs a plan still has to train: new, interrupted, and stale ones (already moved aside). */
+export function toTrain(plans: PlannedRun[]): PlannedRun[] {
+  return plans.filter((p) => p.state === "todo" || p.state === "resume" || p.state === "stale");
+}
+
+/** Refuse a plan with stale runs unless they may be replaced: a changed config is never silently reused. */
+export function checkStale(plans: PlannedRun[], replaceStale: boolean | undefined): void {
+  const stale = plans.filter((p) => p.state === "stale");
+  if (stale.length && !replaceStale) {
+    throw new Error(
+      `${stale.length} finished run(s) no longer match their config or code version:\n` +
+      stale.map((p) => `  ${p.dir}: ${p.why}`).join("\n") +
+      `\nrerun with --replace-stale to move them aside (kept as seed-N.stale-<time>) and train again, or use another --root`,
+    );
+  }
+}
+
+/**
+ * Plan a sweep and do what needs no training: move stale runs aside (with `replaceStale`) and copy
+ * finished twins. Local sweeps and Slurm submissions both start here, so they agree on what is left.
+ */
+export function prepareSweep(opts: SweepOptions, identityOf: (r: RunRequest) => string, emit: (e: SweepEvent) => void = () => {}): PlannedRun[] {
+  const plans = planSweep(opts, identityOf);
+  emit({ kind: "plan", runs: plans });
+  checkStale(plans, opts.replaceStale);
+  for (const p of plans.filter((q) => q.state === "stale")) {
+    const movedTo = `${p.dir}.stale-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    fs.renameSync(p.dir, movedTo);
+    emit({ kind: "stale", run: p, movedTo });
+  }
+  for (const p of plans.filter((q) => q.state === "copy")) {
+    copyRun(p.copyFrom!, p.dir);
+    emit({ kind: "finish", run: p, seconds: 0 });
+  }
+  return plans;
+}
+
 /** Run every unfinished (variant, seed) of the sweep, `jobs` at a time, under a lock on the section folder. */
 export async function runSweep(opts: SweepOptions, identityOf: (r: RunRequest) => string): Promise<SweepResult> {
   const emit = opts.onEvent ?? (() => {});
@@ -166,26 +203,8 @@ export async function runSweep(opts: SweepOptions, identityOf: (r: RunRequest) =
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const plans = planSweep(opts, identityOf);
-    emit({ kind: "plan", runs: plans });
-    const stale = plans.filter((p) => p.state === "stale");
-    if (stale.length && !opts.replaceStale) {
-      throw new Error(
-        `${stale.length} finished run(s) no longer match their config or code version:\n` +
-        stale.map((p) => `  ${p.dir}: ${p.why}`).join("\n") +
-        `\nrerun with --replace-stale to move them aside (kept as seed-N.stale-<time>) and train again, or use another --root`,
-      );
-    }
-    for (const p of stale) {
-      const movedTo = `${p.dir}.stale-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-      fs.renameSync(p.dir, movedTo);
-      emit({ kind: "stale", run: p, movedTo });
-    }
-    for (const p of plans.filter((q) => q.state === "copy")) {
-      copyRun(p.copyFrom!, p.dir);
-      emit({ kind: "finish", run: p, seconds: 0 });
-    }
-    const queue: RunRequest[] = plans.filter((p) => p.state === "todo" || p.state === "resume" || p.state === "stale");
+    const plans = prepareSweep(opts, identityOf, emit);
+    const queue: RunRequest[] = toTrain(plans);
     const threads = opts.threads ?? Math.max(1, Math.floor(os.cpus().length / Math.max(1, opts.jobs)));
     const ran: RunRequest[] = [];
     const failed: { run: RunRequest; message: string }[] = [];

@@ -12,7 +12,7 @@ import { getSection, selectVariants } from "./sections";
 const BIN = path.join(__dirname, "..", "..", "bin", "valemb.js");
 
 /** The backend `valemb train` children will pick (asked of `valemb doctor`, so the caller never loads tfjs). */
-function childBackend(forced: string | undefined, threads: number): string {
+export function childBackend(forced: string | undefined, threads: number): string {
   if (forced && forced !== "auto") return forced;
   const out = execFileSync(process.execPath, [BIN, "doctor", "--json", "--threads", String(threads)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const last = out.trim().split("\n").pop() ?? "{}";

@@ -24,7 +24,23 @@ options:
   --replace-stale      move finished runs of an older config/code aside and train them again
   --list               print the section's variants and what is done, train nothing
   --no-train           only print the tables of what is finished
-  --json               print the results as JSON on stdout`;
+  --json               print the results as JSON on stdout
+
+on a Slurm cluster (README "More than one machine"):
+  --slurm              submit the runs not finished (and not queued or running already) as one
+                       sbatch job array, one task per (variant, seed), and print the job id; each task
+                       runs valemb train into the same run folder as a local sweep, and resumes there
+                       when Slurm requeues it
+  --dry-run            with --slurm: print the array script, submit nothing
+  --status             every run's state: done, running (step, job), queued, failed (last log lines)
+  --cluster <file>     cluster settings as JSON (default: cluster.json in the project folder, if any):
+                       partition, gpusPerTask, cpusPerTask, time, maxParallel, modules, env, setup,
+                       projectDir, node, backend, sbatch; the flags below win over the file
+  --partition <name>   Slurm partition
+  --gpus-per-task <n>  GPUs per task
+  --cpus-per-task <n>  CPUs per task, and the trainer's threads (default 1)
+  --time <HH:MM:SS>    time limit per task
+  --max-parallel <k>   at most k tasks of the array at once`;
 
 export const command: Command = {
   summary: "train one section of the post (every variant × seed not yet done) and print its tables",
@@ -33,6 +49,7 @@ export const command: Command = {
     const { values, positionals } = parseOptions(argv, {
       preset: { default: "tiny" }, seeds: {}, variants: {}, steps: {}, jobs: {}, threads: {}, backend: {}, root: {}, target: {},
       "replace-stale": {}, list: {}, "no-train": {}, json: {},
+      slurm: {}, "dry-run": {}, status: {}, cluster: {}, partition: {}, "gpus-per-task": {}, "cpus-per-task": {}, time: {}, "max-parallel": {},
     }, { positionals: true });
     if (positionals.length !== 1) throw new UsageError(`expected one section, got ${positionals.length} arguments`);
     const { getSection, selectVariants, defaultRoot, planSweep, runSection, caption, rankingByVariant, variantTable, identityResolver } =
@@ -45,6 +62,21 @@ export const command: Command = {
       jobs, threads: values.threads ?? Math.max(1, Math.floor(os.cpus().length / jobs)),
       backend: values.backend, root: values.root ?? defaultRoot(preset), target, replaceStale: values["replace-stale"],
     };
+    const clusterFlags = [values.partition, values["gpus-per-task"], values["cpus-per-task"], values.time, values["max-parallel"], values.cluster, values["dry-run"] || undefined];
+    if (!values.slurm && !values.status && clusterFlags.some((v) => v !== undefined)) {
+      throw new UsageError("--partition, --gpus-per-task, --cpus-per-task, --time, --max-parallel, --cluster and --dry-run go with --slurm (or --status)");
+    }
+    if (values.slurm && values.status) throw new UsageError("--slurm submits and --status reports: give one of them");
+    if (values.time !== undefined && !/^(\d+-)?\d{1,2}:\d{2}:\d{2}$/.test(values.time)) throw new UsageError(`--time: expected HH:MM:SS or D-HH:MM:SS, got "${values.time}"`);
+    if (values.slurm || values.status) {
+      const slurm = require("./run-slurm") as typeof import("./run-slurm");
+      return (values.status ? slurm.status : slurm.submit)({
+        spec, variants: selectVariants(spec, opts.variants), preset, seeds: opts.seeds, steps: opts.steps, root: opts.root, backend: opts.backend,
+        replaceStale: opts.replaceStale, clusterFile: values.cluster, dryRun: values["dry-run"], json: values.json,
+        statusCommand: ["valemb", "run", ...argv.filter((a) => !["--slurm", "--dry-run", "--json"].includes(a)), "--status"].join(" "),
+        flags: { partition: values.partition, gpusPerTask: values["gpus-per-task"], cpusPerTask: values["cpus-per-task"], time: values.time, maxParallel: values["max-parallel"] },
+      });
+    }
     if (values.list) {
       const identityOf = await identityResolver({ preset, steps: opts.steps, backend: opts.backend, threads: opts.threads });
       const plans = planSweep({ ...opts, spec, variants: selectVariants(spec, opts.variants) }, identityOf);
