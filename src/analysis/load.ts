@@ -59,8 +59,8 @@ function walk(dir: string, root: string, problems: LoadProblem[], opts: LoadOpti
   for (const e of entries) {
     const full = path.join(dir, e.name);
     const rel = path.relative(root, full).split(path.sep).join("/");
-    // Hidden folders, dependencies and runs the sweep moved aside as stale are not results.
-    if (e.name.startsWith(".") || e.name === "node_modules" || /\.stale-/.test(e.name)) continue;
+    // Hidden folders, dependencies, runs the sweep moved aside as stale, half-done copies and temp files of killed writers are not results.
+    if (e.name.startsWith(".") || e.name === "node_modules" || /\.(stale|copying|tmp)-/.test(e.name)) continue;
     if (e.isDirectory()) {
       if (isRunFolder(full)) {
         const run = loadRunFolder(full, rel, problems, opts);

@@ -5,6 +5,8 @@ export {
 } from "./shard";
 export type { ShardHeader } from "./shard";
 export { writeFileAtomic, sha256, sha256File } from "./files";
+export { acquireLock, probeLock, describeHolder, LockHeldError } from "./lock";
+export type { HeldLock, LockHolder } from "./lock";
 export type { Tokenizer } from "./tokenizer";
 export { Gpt2Tokenizer, GPT2_EOT, encodeDocument } from "./tokenizer";
 export { BpeTokenizer, trainBpe, pretokenize, MAX_BPE_VOCAB } from "./bpe";

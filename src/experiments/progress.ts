@@ -32,7 +32,7 @@ export class SweepProgress {
       case "plan": {
         this.total = e.runs.length;
         const by = (s: string) => e.runs.filter((r) => r.state === s).length;
-        this.line(`sweep: ${this.total} runs: ${by("done")} finished, ${by("copy")} copied from another section, ${by("resume")} to resume, ${by("todo")} to start${by("stale") ? `, ${by("stale")} stale` : ""}`);
+        this.line(`sweep: ${this.total} runs: ${by("done")} finished, ${by("copy")} copied from another section, ${by("resume")} to resume, ${by("todo")} to start${by("stale") ? `, ${by("stale")} stale` : ""}${by("busy") ? `, ${by("busy")} owned by another live trainer` : ""}`);
         this.finished = by("done");
         return;
       }

@@ -1,11 +1,16 @@
 // A sweep: every (variant, seed) of a section that is not finished yet, trained in child processes
 // (`valemb train`), several at once when the cores allow. Children keep a crash from taking down
-// the caller (a notebook kernel), and each run resumes from its own checkpoint.
+// the caller (a notebook kernel), and each run resumes from its own checkpoint. Each child holds an
+// IPC channel to the sweep: when the sweep stops or dies (even by kill -9) the channel closes and the
+// child checkpoints after its current step and exits, so no trainer outlives its sweep.
 import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { acquireLock } from "./lock";
+import { describeHolder } from "../data";
+import { runFolderOwner } from "../train";
+import { SWEEP_LOCK_FILE, acquireLock } from "./lock";
 import type { SectionSpec, Variant } from "./sections";
 
 /** What defines one run's result; the trainer's identity hash covers the same fields plus the code version. */
@@ -18,7 +23,8 @@ export interface RunRequest {
   dir: string;
 }
 
-export type RunState = "done" | "todo" | "resume" | "stale" | "copy";
+/** "busy": a live trainer (another sweep's child, a `valemb train`) owns the folder; it is left alone. */
+export type RunState = "done" | "todo" | "resume" | "stale" | "copy" | "busy";
 
 export interface PlannedRun extends RunRequest { state: RunState; why: string; copyFrom?: string }
 
@@ -37,6 +43,8 @@ export interface SweepOptions {
   /** Move finished runs whose identity no longer matches aside (to `seed-N.stale-<time>`) and rerun them. */
   replaceStale?: boolean;
   onEvent?: (e: SweepEvent) => void;
+  /** When aborted: start nothing more; every child checkpoints after its current step and exits. */
+  signal?: AbortSignal;
 }
 
 export type SweepEvent =
@@ -47,7 +55,14 @@ export type SweepEvent =
   | { kind: "fail"; run: RunRequest; message: string }
   | { kind: "stale"; run: PlannedRun; movedTo: string };
 
-export interface SweepResult { done: PlannedRun[]; ran: RunRequest[]; failed: { run: RunRequest; message: string }[]; seconds: number }
+export interface SweepResult {
+  done: PlannedRun[];
+  ran: RunRequest[];
+  failed: { run: RunRequest; message: string }[];
+  /** Runs a stop request interrupted (each checkpointed at `step`, null when unknown); empty unless stopped. */
+  stopped: { run: RunRequest; step: number | null }[];
+  seconds: number;
+}
 
 /** Default root for a preset: `data/runs` holds the committed tiny results; other presets stay apart. */
 export function defaultRoot(preset: string, repoRoot = path.resolve(__dirname, "..", "..")): string {
@@ -77,6 +92,8 @@ export function planSweep(opts: SweepOptions, identityOf: (r: RunRequest) => str
   for (let seed = 0; seed < opts.seeds; seed++) {
     for (const variant of opts.variants) {
       const req: RunRequest = { section: opts.spec.name, variant, seed, preset: opts.preset, steps: opts.steps, dir: runDir(opts.root, opts.spec.name, variant.name, seed) };
+      const owner = runFolderOwner(req.dir);
+      if (owner) { plans.push({ ...req, state: "busy", why: `owned by a live trainer (${describeHolder(owner.holder)})` }); continue; }
       const meta = readRunMeta(req.dir);
       const want = identityOf(req);
       const twin = meta ? null : finishedTwin(opts.root, req, want);
@@ -102,9 +119,23 @@ function finishedTwin(root: string, req: RunRequest, identity: string): string |
   return null;
 }
 
-/** Copy a finished run's results (never its checkpoints) and record where they came from. */
-function copyRun(from: string, to: string): void {
-  const tmp = `${to}.copying-${process.pid}`;
+/** Where a copy is assembled before one rename puts it in place: hidden, so no reader ever lists it. */
+function copyingDir(to: string, pid = process.pid): string {
+  return path.join(path.dirname(to), `.${path.basename(to)}.copying-${pid}`);
+}
+
+/** A name for a folder moved aside, which the analysis ignores (like --replace-stale's). */
+function asideName(dir: string): string {
+  return `${dir}.stale-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+}
+
+/**
+ * Copy a finished run's results (never its checkpoints) and record where they came from. The copy is
+ * built in a hidden folder and renamed into place; whatever held the target (an unreadable or partial
+ * run) is first moved aside, so a kill at any moment leaves the old folder or the whole copy.
+ */
+export function copyRun(from: string, to: string): void {
+  const tmp = copyingDir(to);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   for (const name of ["log.txt", "evals.jsonl", "meta.json"]) {
@@ -113,8 +144,22 @@ function copyRun(from: string, to: string): void {
   const meta = JSON.parse(fs.readFileSync(path.join(tmp, "meta.json"), "utf8")) as Record<string, unknown>;
   meta.copiedFrom = path.relative(path.dirname(path.dirname(path.dirname(to))), from);
   fs.writeFileSync(path.join(tmp, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
-  fs.mkdirSync(path.dirname(to), { recursive: true });
+  if (fs.existsSync(to)) fs.renameSync(to, asideName(to));
   fs.renameSync(tmp, to);
+}
+
+/** Half-built copies left by killed sweeps (`.seed-N.copying-<pid>`, and the older visible `seed-N.copying-<pid>`). */
+export function removeCopyLeftovers(sectionDir: string): string[] {
+  const gone: string[] = [];
+  if (!fs.existsSync(sectionDir)) return gone;
+  for (const v of fs.readdirSync(sectionDir, { withFileTypes: true })) {
+    if (!v.isDirectory() || v.name.startsWith(".")) continue;
+    const vdir = path.join(sectionDir, v.name);
+    for (const n of fs.readdirSync(vdir)) {
+      if (/^\.?seed-\d+\.copying-\d+$/.test(n)) { fs.rmSync(path.join(vdir, n), { recursive: true, force: true }); gone.push(path.join(vdir, n)); }
+    }
+  }
+  return gone;
 }
 
 const BIN = path.join(__dirname, "..", "..", "bin", "valemb.js");
@@ -126,14 +171,19 @@ function trainArgs(r: RunRequest, threads: number, backend?: string): string[] {
   return args;
 }
 
-/** Train one run in a child process; resolves with its stderr tail on failure. */
-function trainInChild(r: RunRequest, threads: number, backend: string | undefined, onEvent: (e: SweepEvent) => void): Promise<string | null> {
+interface ChildOutcome { error: string | null; stoppedAt: number | null }
+
+/** Train one run in a child process (tracked in `children` while it runs); resolves with its stderr tail on failure. */
+function trainInChild(r: RunRequest, threads: number, backend: string | undefined, onEvent: (e: SweepEvent) => void, children: Set<ChildProcess>): Promise<ChildOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, trainArgs(r, threads, backend), { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, VALEMB_THREADS: String(threads) } });
+    // The IPC channel is the child's lifeline: it closes when this process ends, however it ends.
+    const child = spawn(process.execPath, trainArgs(r, threads, backend), { stdio: ["ignore", "ignore", "pipe", "ipc"], env: { ...process.env, VALEMB_THREADS: String(threads) } });
+    children.add(child);
+    let stoppedAt: number | null = null;
     const tail: string[] = [];
     let buf = "";
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk: string) => {
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
       buf += chunk;
       let nl: number;
       while ((nl = buf.indexOf("\n")) >= 0) {
@@ -145,13 +195,16 @@ function trainInChild(r: RunRequest, threads: number, backend: string | undefine
             if (typeof p.step === "number") { onEvent({ kind: "progress", run: r, step: p.step, totalSteps: p.totalSteps, trainLoss: p.trainLoss, valLoss: p.valLoss, etaS: p.etaS }); continue; }
           } catch { /* not a progress line */ }
         }
+        const stopped = /^stopped at step (\d+);/.exec(line);
+        if (stopped) stoppedAt = Number(stopped[1]);
         if (line) { tail.push(line); if (tail.length > 30) tail.shift(); }
       }
     });
-    child.on("error", (e) => resolve(`could not start the trainer: ${e.message}`));
+    child.on("error", (e) => { children.delete(child); resolve({ error: `could not start the trainer: ${e.message}`, stoppedAt }); });
     child.on("close", (code, signal) => {
-      if (code === 0) resolve(null);
-      else resolve(`exit ${code ?? signal}${tail.length ? `:\n  ${tail.join("\n  ")}` : ""}`);
+      children.delete(child);
+      if (code === 0) resolve({ error: null, stoppedAt });
+      else resolve({ error: `exit ${code ?? signal}${tail.length ? `:\n  ${tail.join("\n  ")}` : ""}`, stoppedAt });
     });
   });
 }
@@ -182,7 +235,7 @@ export function prepareSweep(opts: SweepOptions, identityOf: (r: RunRequest) => 
   emit({ kind: "plan", runs: plans });
   checkStale(plans, opts.replaceStale);
   for (const p of plans.filter((q) => q.state === "stale")) {
-    const movedTo = `${p.dir}.stale-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    const movedTo = asideName(p.dir);
     fs.renameSync(p.dir, movedTo);
     emit({ kind: "stale", run: p, movedTo });
   }
@@ -198,30 +251,37 @@ export async function runSweep(opts: SweepOptions, identityOf: (r: RunRequest) =
   const emit = opts.onEvent ?? (() => {});
   const t0 = Date.now();
   const sectionDir = path.join(opts.root, opts.spec.name);
-  const release = acquireLock(path.join(sectionDir, ".sweep.lock"), `valemb run ${opts.spec.name}`);
-  const onSignal = () => { release(); process.exit(130); };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const release = acquireLock(path.join(sectionDir, SWEEP_LOCK_FILE), `valemb run ${opts.spec.name}`);
+  const children = new Set<ChildProcess>();
+  // A stop request: every child checkpoints after its current step and exits (closing its channel asks it to).
+  const stopChildren = () => { for (const c of children) if (c.connected) c.disconnect(); };
+  opts.signal?.addEventListener("abort", stopChildren);
   try {
+    removeCopyLeftovers(sectionDir); // only a dead sweep of this section can have left them: we hold its lock
     const plans = prepareSweep(opts, identityOf, emit);
+    const failed: { run: RunRequest; message: string }[] = [];
+    for (const p of plans.filter((q) => q.state === "busy")) {
+      failed.push({ run: p, message: p.why });
+      emit({ kind: "fail", run: p, message: p.why });
+    }
     const queue: RunRequest[] = toTrain(plans);
     const threads = opts.threads ?? Math.max(1, Math.floor(os.cpus().length / Math.max(1, opts.jobs)));
     const ran: RunRequest[] = [];
-    const failed: { run: RunRequest; message: string }[] = [];
+    const stopped: { run: RunRequest; step: number | null }[] = [];
     const worker = async () => {
-      for (let r = queue.shift(); r; r = queue.shift()) {
+      for (let r = queue.shift(); r && !opts.signal?.aborted; r = queue.shift()) {
         const started = Date.now();
         emit({ kind: "start", run: r });
-        const err = await trainInChild(r, threads, opts.backend, emit);
-        if (err) { failed.push({ run: r, message: err }); emit({ kind: "fail", run: r, message: err }); }
+        const { error, stoppedAt } = await trainInChild(r, threads, opts.backend, emit, children);
+        if (error && opts.signal?.aborted) stopped.push({ run: r, step: stoppedAt });
+        else if (error) { failed.push({ run: r, message: error }); emit({ kind: "fail", run: r, message: error }); }
         else { ran.push(r); emit({ kind: "finish", run: r, seconds: (Date.now() - started) / 1000 }); }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, opts.jobs) }, worker));
-    return { done: plans.filter((p) => p.state === "done" || p.state === "copy"), ran, failed, seconds: (Date.now() - t0) / 1000 };
+    return { done: plans.filter((p) => p.state === "done" || p.state === "copy"), ran, failed, stopped, seconds: (Date.now() - t0) / 1000 };
   } finally {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    opts.signal?.removeEventListener("abort", stopChildren);
     release();
   }
 }

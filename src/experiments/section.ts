@@ -48,6 +48,8 @@ export interface RunSectionOptions {
   write?: (s: string) => void;
   /** Redraw one status line in place (a terminal) instead of printing a line every few seconds. */
   tty?: boolean;
+  /** When aborted: start no more runs; the running ones checkpoint after their current step and stop. */
+  signal?: AbortSignal;
 }
 
 /** Train what is missing of a section (unless `train: false`), then return its measured results. */
@@ -65,8 +67,9 @@ export async function runSection(name: string, o: RunSectionOptions = {}): Promi
     const progress = new SweepProgress(write, o.tty ?? false, o.tty ? 20 : 15, jobs);
     sweep = await runSweep({
       spec, variants, preset, seeds: o.seeds ?? spec.defaults.seeds, steps: o.steps, root, jobs, threads, backend: o.backend,
-      replaceStale: o.replaceStale, onEvent: (e) => progress.handle(e),
+      replaceStale: o.replaceStale, onEvent: (e) => progress.handle(e), signal: o.signal,
     }, identityOf);
+    if (sweep.stopped.length) return { ...sectionResults(spec, { root, target: o.target, variants }), sweep };
     write(`${o.tty ? "\n" : ""}sweep ${spec.name}: ${sweep.ran.length} trained, ${sweep.done.length} already done, ${sweep.failed.length} failed, ${sweep.seconds.toFixed(0)} s\n`);
   }
   return { ...sectionResults(spec, { root, target: o.target, variants }), sweep };

@@ -6,7 +6,7 @@ export { train, runIdentity, codeVersion, TrainDivergedError, DEFAULT_DATA_DIR }
 export type { TrainOptions, TrainProgress, RunResult } from "./trainer";
 export { LOG_LINE_RE, formatValLine, formatTrainLine, evalRecord } from "./log";
 export type { EvalRecord } from "./log";
-export { RUN_FILES, runFiles, readMeta, readEvals, openRunFolder } from "./run-folder";
+export { RUN_FILES, RUN_LOCK_FILE, TEMP_FILE_RE, runFiles, readMeta, readEvals, openRunFolder, lockRunFolder, runFolderOwner, removeLeftovers } from "./run-folder";
 export type { RunMeta, RunFiles, OpenedFolder } from "./run-folder";
 export { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from "./checkpoint";
 export type { CheckpointState, TensorEntry } from "./checkpoint";

@@ -4,7 +4,33 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { GPTConfig } from "../model";
 import { CHECKPOINT_FILE } from "./checkpoint";
+import { acquireLock, probeLock } from "../data";
+import type { HeldLock, LockHolder } from "../data";
 import type { EvalRecord } from "./log";
+
+/** The lock file that makes one trainer at a time the owner of a run folder. */
+export const RUN_LOCK_FILE = ".lock";
+
+/** Own the run folder (creating it) or throw LockHeldError naming the trainer that does. */
+export function lockRunFolder(out: string, command: string): HeldLock {
+  return acquireLock(path.join(out, RUN_LOCK_FILE), command, `${out} is being trained by another process`);
+}
+
+/** The live trainer owning a run folder (holder null while unnamed), or null when none does. */
+export function runFolderOwner(out: string): { holder: LockHolder | null } | null {
+  return probeLock(path.join(out, RUN_LOCK_FILE));
+}
+
+/** Temp files of atomic writes (`<file>.tmp-<pid>`) that a killed writer left behind. */
+export const TEMP_FILE_RE = /\.tmp-\d+$/;
+
+/** Remove leftovers of killed writers from a run folder; call only while owning it. */
+export function removeLeftovers(out: string): string[] {
+  if (!fs.existsSync(out)) return [];
+  const gone = fs.readdirSync(out).filter((n) => TEMP_FILE_RE.test(n));
+  for (const n of gone) fs.rmSync(path.join(out, n), { force: true });
+  return gone;
+}
 
 /** meta.json of a run folder: what was trained, on what, and how it ended. */
 export interface RunMeta {

@@ -18,7 +18,7 @@ import { speedrunOptimizer } from "./optimizer";
 import type { OptimizerFactory } from "./optimizer";
 import { TRAIN_PRESETS } from "./presets";
 import { NUMERICS_VERSION } from "./numerics";
-import { openRunFolder, readEvals } from "./run-folder";
+import { lockRunFolder, openRunFolder, readEvals, removeLeftovers } from "./run-folder";
 import type { OpenedFolder, RunFiles, RunMeta } from "./run-folder";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -57,6 +57,8 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** When aborted: finish the current step, checkpoint, return (resume later with the same call). */
   signal?: AbortSignal;
+  /** Named in the run folder's lock while this trains (default: this process's command line). */
+  owner?: string;
   /** Test hook: stop right after this many steps without checkpointing, as if killed. */
   stopAfterStep?: number;
   /** Test hook: make the training loss NaN at this step (1-based). */
@@ -343,6 +345,10 @@ class TrainingSession {
       this.evalDone = true;
       if (this.step === totalSteps) return "finished";
       if (this.step > 0 && this.step % checkpointEvery === 0 && this.checkpointStep !== this.step) await this.saveCheckpoint();
+      if (opts.signal?.aborted) {
+        if (this.step > 0 && this.checkpointStep !== this.step) await this.saveCheckpoint();
+        return "stopped";
+      }
 
       const t0 = performance.now();
       const loss = await this.trainStep(this.loader.next(), this.step);
@@ -355,6 +361,8 @@ class TrainingSession {
       this.lastTrainLoss = loss;
       append(files.log, formatTrainLine(this.step, totalSteps, this.trainTimeMs));
       this.progress();
+      // On wasm every await above resolves at once: without this turn of the event loop no signal handler ever runs.
+      await new Promise<void>((resolve) => setImmediate(resolve));
 
       if (opts.stopAfterStep === this.step || opts.signal?.aborted) {
         if (opts.signal?.aborted) await this.saveCheckpoint();
@@ -368,7 +376,7 @@ class TrainingSession {
     const { folder, step, trainTimeMs } = this;
     return {
       out: folder.out, identity: folder.identity, finished: false, skipped: false, resumedFrom: this.resumedFrom, totalSteps: this.run.totalSteps, stepsDone: step,
-      evals: readEvals(this.files.evals), finalValLoss: null, trainTimeMs, stepAvgMs: trainTimeMs / step, tokensPerS: this.tokensPerS(), backend: this.engine.backend,
+      evals: readEvals(this.files.evals), finalValLoss: null, trainTimeMs, stepAvgMs: step > 0 ? trainTimeMs / step : 0, tokensPerS: this.tokensPerS(), backend: this.engine.backend,
     };
   }
 
@@ -461,20 +469,35 @@ class TrainingSession {
 
 const append = (file: string, line: string) => fs.appendFileSync(file, line + "\n");
 
-/** Train one run into `opts.out`: resolve the run, open the folder, restore, loop, finish. */
+/** Train one run into `opts.out`: resolve the run, own the folder, open it, restore, loop, finish. */
 export async function train(opts: TrainOptions): Promise<RunResult> {
   const run = resolveRun(opts);
   const loader = new TokenLoader(run.dataset.trainFiles, run.batchSize, run.seqLen); // checks every train shard before anything is written
   const engine: EngineSummary = await startEngine(opts.backend, opts.threads);
-  const folder = openRunFolder(opts.out, identityOf(run, engine.backend), opts.force);
-  if (folder.existing?.finished) return finishedRunResult(folder, folder.existing, run.totalSteps, engine.backend);
-
-  const session = new TrainingSession(run, opts, engine, folder, loader);
+  const folderExisted = fs.existsSync(opts.out);
+  const lock = lockRunFolder(opts.out, opts.owner ?? commandLine());
   try {
-    session.restoreOrStart();
-    const outcome = await session.loop();
-    return outcome === "finished" ? await session.finish() : session.stoppedResult();
+    removeLeftovers(opts.out);
+    const folder = openRunFolder(opts.out, identityOf(run, engine.backend), opts.force);
+    if (folder.existing?.finished) return finishedRunResult(folder, folder.existing, run.totalSteps, engine.backend);
+
+    const session = new TrainingSession(run, opts, engine, folder, loader);
+    try {
+      session.restoreOrStart();
+      const outcome = await session.loop();
+      return outcome === "finished" ? await session.finish() : session.stoppedResult();
+    } finally {
+      session.dispose();
+    }
   } finally {
-    session.dispose();
+    lock.release();
+    // A folder made only to hold the lock of a run that wrote nothing is not left behind.
+    if (!folderExisted) try { fs.rmdirSync(opts.out); } catch { /* not empty: the run wrote to it */ }
   }
+}
+
+/** How this process was started, for lock messages ("pid 123: valemb train --out runs/a"). */
+function commandLine(): string {
+  const script = process.argv[1] ? path.basename(process.argv[1]).replace(/\.js$/, "") : "node";
+  return [script, ...process.argv.slice(2)].join(" ");
 }

@@ -1,5 +1,7 @@
 import * as os from "node:os";
+import * as path from "node:path";
 import type { Command } from "../main";
+import { listenForStop, stopExitCode } from "../stop";
 import { parseOptions, UsageError } from "../options";
 
 const usage = `usage: valemb run <section> [options]
@@ -7,6 +9,9 @@ const usage = `usage: valemb run <section> [options]
 Trains every (variant, seed) of one section of the post that is not finished yet, several runs at
 once in child processes, then prints the section's tables. Finished runs are skipped, interrupted
 ones resume from their checkpoint, and a run whose config or code changed is never silently reused.
+Ctrl-C or SIGTERM stops every run after its current step with a checkpoint ("stopped at step N
+(...); rerun to resume", exit 130 / 143); the trainers also stop when the sweep is killed (-9 too).
+A run folder owned by a live trainer is left alone and reported.
 
 sections: adding, removing, shifting, sharing
 
@@ -83,9 +88,21 @@ export const command: Command = {
       for (const p of plans) process.stdout.write(`${p.variant.name.padEnd(20)} seed-${p.seed}  ${p.variant.layout}  ${p.state.padEnd(6)} ${p.why}\n`);
       return 0;
     }
-    const results = await runSection(spec.name, {
-      ...opts, train: !values["no-train"], write: (s) => process.stderr.write(s), tty: Boolean(process.stderr.isTTY),
-    });
+    const stop = listenForStop();
+    let results: Awaited<ReturnType<typeof runSection>>;
+    try {
+      results = await runSection(spec.name, {
+        ...opts, train: !values["no-train"], write: (s) => process.stderr.write(s), tty: Boolean(process.stderr.isTTY), signal: stop.signal,
+      });
+    } finally {
+      stop.dispose();
+    }
+    const why = stop.reason();
+    if (why) {
+      const at = (results.sweep?.stopped ?? []).map((s) => `step ${s.step ?? "?"} (${path.relative(opts.root, s.run.dir)})`);
+      process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}stopped ${at.length ? `at ${at.join(", ")}` : "before any run started"}; rerun to resume\n`);
+      return stopExitCode(why);
+    }
     const failed = results.sweep?.failed.length ?? 0;
     if (values.json) {
       process.stdout.write(JSON.stringify({

@@ -1,6 +1,7 @@
 // `valemb train`: one training run into a run folder, with a progress bar (or JSON lines) on stderr.
 import type { Command } from "../main";
 import { parseOptions } from "../options";
+import { listenForStop, stopExitCode } from "../stop";
 import type { TrainProgress } from "../../train";
 
 const usage = `usage: valemb train --out <run folder> [--preset tiny] [--layout 012..........012] [--seed 0]
@@ -10,8 +11,10 @@ const usage = `usage: valemb train --out <run folder> [--preset tiny] [--layout 
 
 Trains the modded-nanogpt GPT with a value-embedding layout and writes <out>/log.txt
 (modded-nanogpt lines), evals.jsonl and meta.json. Checkpoints at every evaluation; re-running the
-same command after a kill (or Ctrl-C) resumes from the last checkpoint. A finished run folder is
-left as it is; a folder holding another run is refused unless --force.
+same command after a kill resumes from the last checkpoint. Ctrl-C or SIGTERM stops it after the
+current step with a checkpoint ("stopped at step N; rerun to resume", exit 130 / 143). One trainer
+owns a run folder at a time: a second one on the same --out is refused, naming the first. A finished
+run folder is left as it is; a folder holding another run is refused unless --force.
 
   --preset           medium | tiny | tiny-long | smoke (default tiny); sets model size and training defaults
   --layout           value-embedding layout, one character per layer (default: the baseline)
@@ -34,11 +37,12 @@ function duration(s: number): string {
 }
 
 /** A one-line bar redrawn in place on a terminal; elsewhere a line every ~5% and at each evaluation. */
-function progressPrinter(json: boolean): (p: TrainProgress) => void {
+function progressPrinter(json: boolean, muted: () => boolean): (p: TrainProgress) => void {
   const tty = process.stderr.isTTY === true;
   let lastVal: number | null = null;
   let lastPrinted = -1;
   return (p) => {
+    if (muted()) return;
     if (json) {
       const rec = { step: p.step, totalSteps: p.totalSteps, trainLoss: p.trainLoss, ...(p.valLoss !== undefined ? { valLoss: p.valLoss } : {}), tokensPerS: Math.round(p.tokensPerS), etaS: Math.round(p.etaS) };
       process.stderr.write(JSON.stringify(rec) + "\n");
@@ -94,15 +98,7 @@ export const command: Command = {
       return 2;
     }
     const { train, TrainDivergedError } = require("../../train") as typeof import("../../train");
-    const controller = new AbortController();
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts > 1) process.exit(130);
-      process.stderr.write("\ninterrupt: stopping after this step and writing a checkpoint (Ctrl-C again to quit at once)\n");
-      controller.abort();
-    };
-    process.on("SIGINT", onSigint);
+    const stop = listenForStop();
     try {
       const result = await train({
         preset: values.preset,
@@ -120,15 +116,18 @@ export const command: Command = {
         checkpointEvery: values["checkpoint-every"],
         keepCheckpoint: values["keep-checkpoint"],
         force: values.force,
-        signal: controller.signal,
-        onProgress: progressPrinter(values["json-progress"]),
+        signal: stop.signal,
+        onProgress: progressPrinter(values["json-progress"], () => stop.reason() === "parent gone"),
       });
+      if (!result.finished) {
+        if (values.json) process.stdout.write(JSON.stringify(result) + "\n");
+        process.stderr.write(`${process.stderr.isTTY && !values["json-progress"] ? "\n" : ""}stopped at step ${result.stepsDone}; rerun to resume\n`);
+        return stopExitCode(stop.reason() ?? "SIGINT");
+      }
       if (values.json) {
         process.stdout.write(JSON.stringify(result) + "\n");
       } else if (result.skipped) {
         process.stdout.write(`${result.out}: already finished (final val_loss ${result.finalValLoss?.toFixed(6)}); nothing to do\n`);
-      } else if (!result.finished) {
-        process.stdout.write(`${result.out}: interrupted after step ${result.stepsDone}/${result.totalSteps}, checkpoint written; run the same command to resume\n`);
       } else {
         process.stdout.write(
           `${result.out}: ${result.totalSteps} steps, final val_loss ${result.finalValLoss!.toFixed(6)}, ` +
@@ -137,7 +136,7 @@ export const command: Command = {
             (result.resumedFrom !== null ? `, resumed from step ${result.resumedFrom}` : "") + "\n",
         );
       }
-      return result.finished ? 0 : 130;
+      return 0;
     } catch (err) {
       if (err instanceof TrainDivergedError) {
         process.stderr.write(`\nvalemb train: ${err.message}\n`);
@@ -145,7 +144,7 @@ export const command: Command = {
       }
       throw err;
     } finally {
-      process.off("SIGINT", onSigint);
+      stop.dispose();
     }
   },
 };
