@@ -10,9 +10,11 @@ export {
 export type { Crossing, RankOptions, RankRow, Ranking } from "./measure";
 export { groupCurve, groupRuns, seedGroupName, summarizeGroup, summarizeGroups } from "./groups";
 export type { GroupCurve, GroupSummary, RunGroup } from "./groups";
-export { mean, oneSampleTTest, sampleStd, welchTTest } from "./stats";
-export type { OneSampleTTest, SampleSummary, WelchTTest } from "./stats";
+export { mean, oneSampleTTest, pairedTTest, pooledStd, sampleStd, seedsForDifference, welchTTest } from "./stats";
+export type { OneSampleTTest, PairedTTest, SampleSummary, WelchTTest } from "./stats";
 export {
   crossingRows, crossingTable, escapeHtml, frame, formatRows, groupTable, rankingTable, toCsv, toHtml, toText, writeCsv,
 } from "./tables";
 export type { CrossingRow, HtmlOptions } from "./tables";
+export { finalScalars, scalarGrid } from "./scalars";
+export type { ScalarGrid } from "./scalars";

@@ -110,3 +110,63 @@ export function welchTTest(a: number[], b: number[], opts: { level?: number } = 
   const half = tQuantile(1 - (1 - level) / 2, df) * se;
   return { a: sa, b: sb, diff, t, df, p: Math.min(1, 2 * Math.min(pLess, pGreater)), pLess, pGreater, ciLow: diff - half, ciHigh: diff + half, level };
 }
+
+export interface PairedTTest {
+  n: number;
+  /** a[i] − b[i], pair by pair. */
+  diffs: number[];
+  /** Mean of the differences. */
+  mean: number;
+  /** Sample standard deviation of the differences. */
+  std: number;
+  t: number;
+  df: number;
+  /** Two-sided p-value. */
+  p: number;
+  /** Two-sided confidence interval of the mean difference at `level`. */
+  ciLow: number;
+  ciHigh: number;
+  level: number;
+}
+
+/** Paired t-test of a[i] − b[i] (the same seed trained as two variants): a one-sample test of the differences against 0. */
+export function pairedTTest(a: number[], b: number[], opts: { level?: number } = {}): PairedTTest {
+  const level = opts.level ?? 0.95;
+  if (a.length !== b.length) throw new Error(`paired t-test: ${a.length} values against ${b.length}; pairs need equal counts`);
+  checkSample(a, "paired t-test, first group");
+  checkSample(b, "paired t-test, second group");
+  checkLevel(level);
+  const diffs = a.map((x, i) => x - b[i]);
+  const n = diffs.length, df = n - 1, m = mean(diffs), s = sampleStd(diffs);
+  const se = s / Math.sqrt(n);
+  const t = m / se; // ±Infinity when every pair differs by the same amount
+  const p = s === 0 ? (m === 0 ? 1 : 0) : Math.min(1, 2 * tCdf(-Math.abs(t), df));
+  const half = tQuantile(1 - (1 - level) / 2, df) * se;
+  return { n, diffs, mean: m, std: s, t: s === 0 && m === 0 ? 0 : t, df, p, ciLow: m - half, ciHigh: m + half, level };
+}
+
+/**
+ * Pairs needed for a paired t-test to find a true mean difference `difference` significant at two-sided
+ * `alpha` with probability `power`, given the standard deviation of the paired differences: the smallest
+ * n ≥ 2 with (t₁₋α/₂,ₙ₋₁ + t_power,ₙ₋₁)·std/√n ≤ |difference| (the usual t approximation of the power).
+ */
+export function seedsForDifference(pairedStd: number, difference: number, opts: { alpha?: number; power?: number; maxN?: number } = {}): number {
+  const alpha = opts.alpha ?? 0.05, power = opts.power ?? 0.8, maxN = opts.maxN ?? 100_000;
+  if (!(pairedStd >= 0 && Number.isFinite(pairedStd))) throw new Error(`power estimate: the paired standard deviation must be a finite number ≥ 0, got ${pairedStd}`);
+  if (!(Math.abs(difference) > 0 && Number.isFinite(difference))) throw new Error(`power estimate: the difference must be a non-zero finite number, got ${difference}`);
+  if (!(alpha > 0 && alpha < 1)) throw new Error(`power estimate: alpha must be in (0, 1), got ${alpha}`);
+  if (!(power > 0 && power < 1)) throw new Error(`power estimate: power must be in (0, 1), got ${power}`);
+  for (let n = 2; n <= maxN; n++) {
+    const needed = (tQuantile(1 - alpha / 2, n - 1) + tQuantile(power, n - 1)) * pairedStd / Math.sqrt(n);
+    if (needed <= Math.abs(difference)) return n;
+  }
+  throw new Error(`power estimate: more than ${maxN} pairs needed`);
+}
+
+/** Pooled standard deviation of several samples' standard deviations, weighted by their degrees of freedom (n − 1). */
+export function pooledStd(groups: { std: number; n: number }[]): number {
+  const usable = groups.filter((g) => g.n >= 2 && Number.isFinite(g.std));
+  const df = usable.reduce((s, g) => s + g.n - 1, 0);
+  if (df === 0) return NaN;
+  return Math.sqrt(usable.reduce((s, g) => s + (g.n - 1) * g.std ** 2, 0) / df);
+}

@@ -1,6 +1,7 @@
 // The post's figures for a section, from its spec: which variants, which axis, which late window.
 import { finalEval } from "../analysis";
-import { crossingChart, lossChart, type Figure } from "../viz";
+import { crossingChart, lossChart, scalarChart, type Figure } from "../viz";
+import { variantScalarGrids } from "./paired";
 import type { SectionResults } from "./results";
 
 /** Every chart of the section's spec (seeds as mean ± std), then the crossing-time chart. */
@@ -27,4 +28,11 @@ export function sectionFigures(results: SectionResults): Figure[] {
   const all = results.variants.flatMap((v) => v.runs);
   if (all.length) figs.push(crossingChart(all, { target: target.value, groupBy: "variant", labels: labels, name: `${spec.name}-crossing-time`, title: `${spec.title}: time to reach ${target.value.toFixed(4)}` }));
   return figs;
+}
+
+/** One chart per variant with recorded scalars: each layer's value-embedding weight λb over steps, mean over seeds. */
+export function scalarFigures(results: SectionResults, family = "lambda_ve"): Figure[] {
+  return variantScalarGrids(results, family).map(({ variant, label, grid }) => scalarChart(grid, {
+    name: `${results.spec.name}-${variant}-${family}`, title: `${label}: ${family === "lambda_ve" ? "value-embedding weight λb" : family} by layer (mean of ${grid.runs} seed${grid.runs > 1 ? "s" : ""})`,
+  }));
 }

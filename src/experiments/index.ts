@@ -1,13 +1,13 @@
 // The post's sections as data, the sweep that trains them, and their results measured like the post.
 export { HEADLINE, SECTIONS, SECTION_NAMES, getSection, selectVariants } from "./sections";
 export type { ChartSpec, SectionSpec, Variant } from "./sections";
-export { defaultRoot, planSweep, prepareSweep, runDir, runSweep } from "./runner";
+export { defaultRoot, planSweep, prepareSweep, readRunMeta, runDir, runSweep } from "./runner";
 export type { PlannedRun, RunRequest, RunState, SweepEvent, SweepOptions, SweepResult } from "./runner";
 export { SweepProgress } from "./progress";
 export { acquireLock } from "./lock";
 export { caption, rankingByVariant, rankVariants, sectionResults, targetLoss, variantTable, variantsByCrossing } from "./results";
 export type { SectionResults, TargetLoss, VariantResult } from "./results";
-export { sectionFigures } from "./figures";
+export { scalarFigures, sectionFigures } from "./figures";
 export { childBackend, identityResolver, runSection } from "./section";
 export { arrayScript, checkClusterSettings, readClusterSettings, sectionSlurmStatus, submitSlurm } from "./slurm";
 export type { ArrayScript, ClusterSettings, RunStatus, SubmitOptions, SubmitResult, TaskState } from "./slurm";
@@ -20,3 +20,5 @@ export {
   POST_ADDING_CROSSINGS, SPEEDRUN_TARGET, parsePostFigure, postCrossingTable, postFigures, postRankingTable, postRanking, postRunLabels, postRuns,
   tTestFigures, tTestGroups, tTestTable, tTestWelch,
 } from "./published";
+export { finalScalarTable, pairedComparison, pairedTable, powerEstimate, runSeed, variantScalarGrids } from "./paired";
+export type { PairedRow, PowerEstimate } from "./paired";

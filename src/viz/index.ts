@@ -15,3 +15,5 @@ export { exportFigures, FigureExporter, saveChartSpec, readChartSpec, findChromi
 export type { JupyterPython, ServerOptions } from "./jupyter";
 export { findJupyterPython, jupyterEnv, registerKernel, serverCommand, projectRoot, JUPYTER_MISSING } from "./jupyter";
 export { sampleRuns } from "./sample";
+export type { ScalarChartOptions } from "./scalars";
+export { scalarChart, scalarHeatmap } from "./scalars";

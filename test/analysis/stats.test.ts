@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mean, oneSampleTTest, sampleStd, welchTTest } from "../../src/analysis";
+import { mean, oneSampleTTest, pairedTTest, pooledStd, sampleStd, seedsForDifference, welchTTest } from "../../src/analysis";
 
 const close = (actual: number, expected: number, tol = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);
@@ -53,4 +53,34 @@ test("t-tests refuse samples they cannot test", () => {
   assert.throws(() => welchTTest([1, 2], [3]), /second group: a t-test needs at least 2 values/);
   assert.equal(mean([1, 2, 3]), 2);
   assert.ok(Number.isNaN(sampleStd([1])));
+});
+
+test("paired t-test: the one-sample test of the differences, two-sided, with its CI", () => {
+  // diffs 1, 2, 3: mean 2, sd 1, t = 2/(1/√3) = 3.4641, df 2, p = 0.0742; CI 2 ± t(0.975, 2)·0.57735 = 2 ± 2.4841
+  const r = pairedTTest([11, 12, 13], [10, 10, 10]);
+  assert.deepEqual(r.diffs, [1, 2, 3]);
+  assert.equal(r.mean, 2);
+  assert.ok(Math.abs(r.t - 3.4641) < 1e-4 && r.df === 2);
+  assert.ok(Math.abs(r.p - 0.0742) < 1e-4, `p ${r.p}`);
+  assert.ok(Math.abs(r.ciLow - -0.4841) < 1e-4 && Math.abs(r.ciHigh - 4.4841) < 1e-4, `${r.ciLow} ${r.ciHigh}`);
+  // pairing removes what the pairs share: a common per-seed offset leaves the paired test untouched, not Welch
+  const offsets = [0, 5, -3];
+  const shifted = pairedTTest([11, 12, 13].map((x, i) => x + offsets[i]), [10, 10, 10].map((x, i) => x + offsets[i]));
+  assert.ok(Math.abs(shifted.p - r.p) < 1e-12);
+  assert.ok(welchTTest([11, 17, 10], [10, 15, 7]).p > 0.5);
+  assert.equal(pairedTTest([1, 2], [1, 2]).p, 1, "identical pairs: no difference");
+  assert.throws(() => pairedTTest([1, 2, 3], [1, 2]), /3 values against 2/);
+  assert.throws(() => pairedTTest([1], [2]), /at least 2 values/);
+});
+
+test("seedsForDifference: pairs a difference needs at p < 0.05 with 80 % power", () => {
+  // (t.975,n−1 + t.8,n−1)·sd/√n ≤ δ: with sd = δ, n = 9 gives 1.065·δ, n = 10 gives 0.995·δ
+  assert.equal(seedsForDifference(0.01, 0.01), 10);
+  assert.equal(seedsForDifference(0.01, -0.01), 10, "the sign does not matter");
+  assert.ok(seedsForDifference(0.005, 0.01) < seedsForDifference(0.01, 0.01));
+  assert.equal(seedsForDifference(0, 0.01), 2);
+  assert.throws(() => seedsForDifference(0.01, 0), /difference must be a non-zero/);
+  assert.throws(() => seedsForDifference(NaN, 0.01), /paired standard deviation/);
+  assert.ok(Math.abs(pooledStd([{ std: 3, n: 3 }, { std: 4, n: 3 }]) - Math.sqrt(12.5)) < 1e-12);
+  assert.ok(Number.isNaN(pooledStd([{ std: 1, n: 1 }])));
 });

@@ -105,8 +105,10 @@ export const command: Command = {
     }
     const failed = results.sweep?.failed.length ?? 0;
     if (values.json) {
+      const { pairedComparison, powerEstimate } = require("../../experiments") as typeof import("../../experiments");
+      const paired = pairedComparison(results);
       process.stdout.write(JSON.stringify({
-        section: spec.name, target: results.target, missing: results.missing,
+        section: spec.name, target: results.target, missing: results.missing, paired, power: powerEstimate(paired),
         variants: results.variants.map((v) => ({ name: v.variant.name, layout: v.variant.layout, label: v.variant.label, ...v.summary, vsBaseline: v.vsBaseline, belowTarget: v.belowTarget })),
         ranking: results.ranking, crossings: results.crossings,
       }, null, 2) + "\n");
@@ -115,8 +117,26 @@ export const command: Command = {
       process.stdout.write(`\n${spec.title}: ${caption(results)}\n\n${toText(variantTable(results), { digits: { crossingTimeS: 1, crossingTimeStd: 1, crossingStep: 0, pVsBaseline: 3 } })}\n`);
       const ranking = rankingByVariant(results);
       if (ranking) process.stdout.write(`\norder before the crossing:\n${toText(ranking)}\n`);
+      process.stdout.write(pairedText(results));
     }
     for (const p of results.problems) process.stderr.write(`warning: ${p.file}${p.line ? `:${p.line}` : ""}: ${p.message}\n`);
     return failed ? 1 : 0;
   },
 };
+
+/** Paired comparisons with the baseline, the power estimate, and the final value-embedding weights, as text. */
+function pairedText(results: import("../../experiments").SectionResults): string {
+  const { pairedComparison, pairedTable, powerEstimate, finalScalarTable } = require("../../experiments") as typeof import("../../experiments");
+  const { toText } = require("../../analysis") as typeof import("../../analysis");
+  const rows = pairedComparison(results);
+  if (!rows.some((r) => r.seeds.length >= 2)) return "";
+  const pw = powerEstimate(rows);
+  let out = `\npaired with the baseline seed by seed (Δ = variant − baseline final loss, 95 % CI, paired t-test; Welch beside it):\n` +
+    `${toText(pairedTable(rows), { digits: { meanDiff: 4, ciLow: 4, ciHigh: 4, pairedP: 3, welchP: 3 } })}\n` +
+    `power: paired std ${pw.pairedStd.toFixed(4)} (pooled over ${pw.variants} variants, ≥ ${pw.pairs} pairs each); ` +
+    `a difference of ${pw.difference} needs ${pw.seedsNeeded ?? "?"} seeds at p < ${pw.alpha} with ${pw.power * 100} % power; ` +
+    `${pw.pairs} seeds find ${pw.detectableWithPairs?.toFixed(4) ?? "?"}\n`;
+  const finals = finalScalarTable(results);
+  if (finals.shape[0] > 0) out += `\nfinal value-embedding weight λb by layer (mean over seeds):\n${toText(finals, { digits: 3 })}\n`;
+  return out;
+}
