@@ -3,6 +3,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { trainBpe } from "./bpe";
+import type { BpeTokenizer } from "./bpe";
+import { HASH_CACHE_FILE } from "./content-hash";
+import { LockHeldError, acquireLock } from "./lock";
+import type { HeldLock } from "./lock";
 import { sha256, sha256File, writeFileAtomic } from "./files";
 import { writeShard } from "./shard";
 
@@ -146,7 +150,7 @@ export interface CorpusMeta {
   val: ShardInfo;
 }
 
-/** Builds <out>/{tokenizer.json, train.bin, val.bin, meta.json}; meta.json is written last, so its presence means complete. */
+/** Builds <out>/{tokenizer.json, train.bin, val.bin, meta.json} beside it and swaps the folder in whole. */
 export function prepareCorpus(opts: PrepareOptions): CorpusMeta {
   const log = opts.log ?? (() => {});
   const vocabSize = opts.vocabSize ?? DEFAULT_CORPUS_VOCAB;
@@ -161,9 +165,79 @@ export function prepareCorpus(opts: PrepareOptions): CorpusMeta {
   const tok = trainBpe(train, vocabSize);
   log(`trained BPE: ${tok.vocabSize} ids (${tok.merges.length} merges, end-of-text ${tok.eotToken}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  fs.mkdirSync(opts.out, { recursive: true });
-  fs.rmSync(path.join(opts.out, "meta.json"), { force: true }); // incomplete until rewritten
-  const tokFile = path.join(opts.out, "tokenizer.json");
+  const out = opts.out;
+  const lock = acquireLock(prepareLockFile(out), "valemb data prepare", `${out} is being prepared by another process`);
+  try {
+    restoreInterruptedPrepare(out, lock);
+    refuseForeignFiles(out);
+    // Everything is built in a hidden folder beside `out` and swapped in at the end: a kill at any moment leaves the old corpus or the new one.
+    const staging = stagingDir(out, "preparing");
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { recursive: true });
+    const meta = writeCorpus(staging, src, sourceBytes, train, val, tok, log);
+    swapIn(staging, out);
+    return meta;
+  } finally {
+    lock.release();
+  }
+}
+
+/** The files of a corpus folder: anything else in `out` is not ours to replace. */
+const CORPUS_FILES = new Set(["meta.json", "tokenizer.json", "train.bin", "val.bin", HASH_CACHE_FILE]);
+
+function refuseForeignFiles(out: string): void {
+  if (!fs.existsSync(out)) return;
+  const foreign = fs.readdirSync(out).filter((n) => !CORPUS_FILES.has(n) && !/\.tmp-\d+$/.test(n));
+  if (foreign.length) {
+    throw new Error(`${out} holds files that are not a corpus (${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", …" : ""}); \`valemb data prepare\` replaces the whole folder, so give it an empty or corpus-only --out`);
+  }
+}
+
+const prepareLockFile = (out: string) => path.join(path.dirname(path.resolve(out)), `.${path.basename(path.resolve(out))}.prepare.lock`);
+const stagingDir = (out: string, kind: "preparing" | "old", pid = process.pid) =>
+  path.join(path.dirname(path.resolve(out)), `.${path.basename(path.resolve(out))}.${kind}-${pid}`);
+
+/** Replace `out` by `staging` with two renames; until the old folder is deleted, restoreInterruptedPrepare can roll back. */
+function swapIn(staging: string, out: string): void {
+  if (!fs.existsSync(out)) { fs.renameSync(staging, out); return; }
+  const old = stagingDir(out, "old");
+  fs.renameSync(out, old);
+  fs.renameSync(staging, out);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Undo what a killed `valemb data prepare` left beside `out`: if it died between its two renames the
+ * old corpus is put back; half-built folders are removed. Takes the prepare lock itself unless given
+ * it; when a live preparer holds it, leaves everything to that one.
+ */
+export function restoreInterruptedPrepare(out: string, held?: HeldLock): void {
+  const parent = path.dirname(path.resolve(out));
+  const base = path.basename(path.resolve(out));
+  if (!fs.existsSync(parent)) return;
+  const leftovers = fs.readdirSync(parent).filter((n) => n.startsWith(`.${base}.`) && /\.(preparing|old)-\d+$/.test(n));
+  if (!leftovers.length) return;
+  let lock = held;
+  if (!lock) {
+    try { lock = acquireLock(prepareLockFile(out), "restoring an interrupted valemb data prepare"); } catch (e) {
+      if (e instanceof LockHeldError) return; // a live preparer: its own swap will finish
+      throw e;
+    }
+  }
+  try {
+    for (const n of leftovers) {
+      const p = path.join(parent, n);
+      if (n.includes(".old-") && !fs.existsSync(out)) fs.renameSync(p, out);
+      else fs.rmSync(p, { recursive: true, force: true });
+    }
+  } finally {
+    if (!held) lock.release();
+  }
+}
+
+/** Writes tokenizer.json, train.bin, val.bin, then meta.json into `dir`. */
+function writeCorpus(dir: string, src: CorpusSource, sourceBytes: number, train: Buffer[], val: Buffer[], tok: BpeTokenizer, log: (m: string) => void): CorpusMeta {
+  const tokFile = path.join(dir, "tokenizer.json");
   tok.save(tokFile);
 
   const writeSplit = (name: string, docs: Buffer[]): ShardInfo => {
@@ -172,7 +246,7 @@ export function prepareCorpus(opts: PrepareOptions): CorpusMeta {
       ids.push(tok.eotToken); // modded-nanogpt: every document starts with end-of-text
       for (const id of tok.encodeBytes(doc)) ids.push(id);
     }
-    const file = path.join(opts.out, `${name}.bin`);
+    const file = path.join(dir, `${name}.bin`);
     writeShard(file, ids);
     const textBytes = docs.reduce((n, d) => n + d.length, 0);
     log(`${name}: ${docs.length} documents, ${textBytes} bytes → ${ids.length} tokens (${(textBytes / ids.length).toFixed(2)} bytes/token)`);
@@ -193,6 +267,6 @@ export function prepareCorpus(opts: PrepareOptions): CorpusMeta {
     train: writeSplit("train", train),
     val: writeSplit("val", val),
   };
-  writeFileAtomic(path.join(opts.out, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
+  writeFileAtomic(path.join(dir, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
   return meta;
 }

@@ -5,6 +5,8 @@ export {
 } from "./shard";
 export type { ShardHeader } from "./shard";
 export { writeFileAtomic, sha256, sha256File } from "./files";
+export { contentHash, HASH_CACHE_FILE } from "./content-hash";
+export { restoreInterruptedPrepare } from "./corpus";
 export { acquireLock, probeLock, describeHolder, LockHeldError } from "./lock";
 export type { HeldLock, LockHolder } from "./lock";
 export type { Tokenizer } from "./tokenizer";
