@@ -12,6 +12,7 @@ export interface Command {
 const commands: Record<string, () => Command> = {
   doctor: () => require("./commands/doctor").command,
   train: () => require("./commands/train").command,
+  plan: () => require("./commands/plan").command,
   data: () => require("./commands/data").command,
   crossings: () => require("./commands/crossings").command,
   rank: () => require("./commands/rank").command,

@@ -63,6 +63,11 @@ export const OPTIONS = {
   "replace-stale": { kind: "boolean" },
   list: { kind: "boolean" },
   "no-train": { kind: "boolean" },
+  // memory and scale: plan, train
+  "micro-batch-tokens": { kind: "int", min: 1 },
+  "device-memory-gib": { kind: "number", above: 0 },
+  tflops: { kind: "number", above: 0 },
+  "seq-len": { kind: "int", min: 1 },
   // run on a Slurm cluster
   slurm: { kind: "boolean" },
   "dry-run": { kind: "boolean" },

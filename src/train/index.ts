@@ -14,3 +14,6 @@ export { speedrunOptimizer } from "./optimizer";
 export type { StepOptimizer, OptimizerFactory, OptimizerSettings } from "./optimizer";
 export { startEngine } from "./engine";
 export type { EngineSummary } from "./engine";
+export { planTraining, parameterCounts, activationBytes, flopsPerStep, describePlan } from "./plan";
+export type { Plan, PlanInput } from "./plan";
+export { accumulatedLossAndGrads } from "./accumulate";

@@ -19,6 +19,9 @@ import type { OptimizerFactory } from "./optimizer";
 import { TRAIN_PRESETS } from "./presets";
 import { NUMERICS_VERSION } from "./numerics";
 import { lockRunFolder, openRunFolder, readEvals, removeLeftovers } from "./run-folder";
+import { accumulatedLossAndGrads } from "./accumulate";
+import { describePlan, planTraining } from "./plan";
+import type { Plan } from "./plan";
 import type { OpenedFolder, RunFiles, RunMeta } from "./run-folder";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -36,6 +39,12 @@ export interface TrainOptions {
   /** Dataset folder; default data/fortunes (medium: required, FineWeb shards). */
   data?: string;
   batchSize?: number;
+  /** Sequence length (default the preset's); part of the model config. */
+  seqLen?: number;
+  /** Tokens per micro-batch: the step's batch is split and its gradients accumulated; default the whole batch, or the largest that fits. */
+  microBatchTokens?: number;
+  /** Memory the planner may fill (default DEFAULT_DEVICE_MEMORY_GIB); a step that does not fit is refused. */
+  deviceMemoryGiB?: number;
   evalEvery?: number;
   valTokens?: number;
   lrMult?: number;
@@ -183,6 +192,7 @@ function resolveRun(opts: TrainOptions) {
     vocabSize: dataset.vocabSize,
     eotToken: dataset.eotToken,
     ...(opts.layout !== undefined ? { layout: opts.layout } : {}),
+    ...(opts.seqLen !== undefined ? { seqLen: positiveInt("sequence length", opts.seqLen) } : {}),
     ...opts.modelOverrides,
   });
   const seed = opts.seed ?? 0;
@@ -195,17 +205,39 @@ function resolveRun(opts: TrainOptions) {
   const cooldownFrac = opts.cooldownFrac ?? defaults.cooldownFrac;
   if (!(cooldownFrac >= 0 && cooldownFrac <= 1)) throw new Error(`cooldown fraction must be in [0, 1], got ${cooldownFrac}`);
   const seqLen = config.seqLen;
-  const valSet = loadValidationSet(dataset.valFiles, positiveInt("validation tokens", opts.valTokens ?? defaults.valTokens), batchSize, seqLen);
+  const plan = planStep(config, batchSize, opts);
+  const microBatchSize = plan.microBatchTokens / seqLen; // sequences per forward/backward pass
+  // validation runs in micro-batches too; by default at least one of them
+  const valTokens = positiveInt("validation tokens", opts.valTokens ?? Math.max(defaults.valTokens, plan.microBatchTokens));
+  const valSet = loadValidationSet(dataset.valFiles, valTokens, microBatchSize, seqLen);
 
   const trainSettings = {
     batchSize, seqLen, tokensPerStep: batchSize * seqLen, evalEvery, valTokens: valSet.tokens, lrMult, cooldownFrac,
     optimizer: opts.optimizerName ?? (opts.optimizer ? "custom" : "muon+adam"),
+    // only when accumulating, so runs that are not keep their identity
+    ...(microBatchSize < batchSize ? { microBatchTokens: plan.microBatchTokens } : {}),
   };
   const versions = { valemb: packageVersion(), numerics: String(NUMERICS_VERSION), source: codeVersion(), tfjs: tf.version.tfjs, node: process.version };
-  return { preset, dataset, config, seed, totalSteps, batchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions };
+  return { preset, dataset, config, seed, totalSteps, batchSize, microBatchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions };
 }
 
 type ResolvedRun = ReturnType<typeof resolveRun>;
+
+/** Memory the planner may fill when not told: the wasm backend's 4 GiB heap (pass a GPU's memory with --device-memory-gib). */
+export const DEFAULT_DEVICE_MEMORY_GIB = 4;
+
+/** The planner's step for this run; refuses one that does not fit, naming the micro-batch that would. */
+function planStep(config: GPTConfig, batchSize: number, opts: TrainOptions): Plan {
+  const gib = positiveNumber("device memory (GiB)", opts.deviceMemoryGiB ?? DEFAULT_DEVICE_MEMORY_GIB);
+  const plan = planTraining({ config, batchSize, microBatchTokens: opts.microBatchTokens, deviceMemoryBytes: gib * 1024 ** 3, tflops: 1 });
+  if (!plan.fits) {
+    const advice = plan.largestFittingMicroBatchTokens !== null
+      ? `--micro-batch-tokens ${plan.largestFittingMicroBatchTokens} would fit`
+      : `not even one ${config.seqLen}-token sequence fits: use a shorter --seq-len or a device with more memory (--device-memory-gib)`;
+    throw new Error(`this step does not fit the device: ${describePlan(plan)}; ${advice} (see \`valemb plan\`)`);
+  }
+  return plan;
+}
 
 /** What defines the result: same identity ⇒ same losses (same backend, same code version). */
 function identityOf(r: ResolvedRun, backend: string): string {
@@ -399,7 +431,7 @@ class TrainingSession {
 
   // Losses and checkpoints are read with await: GPU backends (WebGPU) cannot read synchronously.
   private async evaluate(): Promise<number> {
-    const { batchSize: B, seqLen: T, valSet, totalSteps } = this.run;
+    const { microBatchSize: B, seqLen: T, valSet, totalSteps } = this.run;
     let sum = 0;
     this.model.setProgress(this.step, totalSteps); // growing windows (medium) follow the step, as the record's validation does
     for (const b of valSet.batches) {
@@ -411,13 +443,19 @@ class TrainingSession {
   }
 
   private async trainStep(batch: Batch, index: number): Promise<number> {
-    const { batchSize: B, seqLen: T, totalSteps } = this.run;
-    const x = tf.tensor2d(batch.inputs, [B, T], "int32");
-    const y = tf.tensor2d(batch.targets, [B, T], "int32");
+    const { batchSize: B, microBatchSize, seqLen: T, totalSteps } = this.run;
     this.model.setProgress(index, totalSteps);
-    const { loss: lossTensor, grads } = this.model.lossAndGrads(x, y);
+    let lossTensor: tf.Scalar, grads: Record<string, tf.Tensor>;
+    if (microBatchSize < B) {
+      ({ loss: lossTensor, grads } = accumulatedLossAndGrads(this.model, batch.inputs, batch.targets, B, T, microBatchSize));
+    } else {
+      const x = tf.tensor2d(batch.inputs, [B, T], "int32");
+      const y = tf.tensor2d(batch.targets, [B, T], "int32");
+      ({ loss: lossTensor, grads } = this.model.lossAndGrads(x, y));
+      tf.dispose([x, y]);
+    }
     const loss = this.opts.injectNaNAtStep === index + 1 ? NaN : (await lossTensor.data())[0];
-    tf.dispose([x, y, lossTensor]);
+    lossTensor.dispose();
     if (Number.isFinite(loss)) this.optimizer.step(grads, index, totalSteps); // a non-finite loss never touches the weights
     tf.dispose(grads);
     return loss;

@@ -8,6 +8,7 @@ const usage = `usage: valemb train --out <run folder> [--preset tiny] [--layout 
                     [--steps N] [--data data/fortunes] [--backend auto|tensorflow|webgpu|wasm|cpu]
                     [--threads N] [--lr-mult X] [--eval-every N] [--batch N] [--val-tokens N]
                     [--checkpoint-every N] [--keep-checkpoint] [--force] [--json-progress] [--json]
+                    [--seq-len N] [--micro-batch-tokens N] [--device-memory-gib G]
 
 Trains the modded-nanogpt GPT with a value-embedding layout and writes <out>/log.txt
 (modded-nanogpt lines), evals.jsonl and meta.json. Checkpoints at every evaluation; re-running the
@@ -23,7 +24,12 @@ run folder is left as it is; a folder holding another run is refused unless --fo
   --lr-mult          multiplies every learning rate (tiny: 4)
   --eval-every       validation every N steps, and at the end (tiny: 5)
   --batch            sequences per step (tiny: 16)
-  --val-tokens       size of the fixed validation set (tiny: 8192)
+  --val-tokens       size of the fixed validation set (tiny: 8192; at least one micro-batch)
+  --seq-len          tokens per sequence (default: the preset's)
+  --micro-batch-tokens  tokens per forward/backward pass; a step accumulates the gradients of
+                     batch×seq-len / N passes (default: the whole batch, or the largest that fits)
+  --device-memory-gib   memory the step may use (default 4: the wasm heap); a step that the planner
+                     says will not fit is refused with its numbers and the micro-batch that would (valemb plan)
   --checkpoint-every checkpoint every N steps (default: at each evaluation)
   --keep-checkpoint  keep checkpoint.ckpt (final weights) when the run finishes
   --force            start over, overwriting the run folder
@@ -87,6 +93,9 @@ export const command: Command = {
       "eval-every": {},
       batch: {},
       "val-tokens": {},
+      "seq-len": {},
+      "micro-batch-tokens": {},
+      "device-memory-gib": {},
       "checkpoint-every": {},
       "keep-checkpoint": {},
       force: {},
@@ -113,6 +122,9 @@ export const command: Command = {
         evalEvery: values["eval-every"],
         batchSize: values.batch,
         valTokens: values["val-tokens"],
+        seqLen: values["seq-len"],
+        microBatchTokens: values["micro-batch-tokens"],
+        deviceMemoryGiB: values["device-memory-gib"],
         checkpointEvery: values["checkpoint-every"],
         keepCheckpoint: values["keep-checkpoint"],
         force: values.force,
