@@ -20,5 +20,7 @@ export {
   POST_ADDING_CROSSINGS, SPEEDRUN_TARGET, parsePostFigure, postCrossingTable, postFigures, postRankingTable, postRanking, postRunLabels, postRuns,
   tTestFigures, tTestGroups, tTestTable, tTestWelch,
 } from "./published";
-export { finalScalarTable, pairedComparison, pairedTable, powerEstimate, runSeed, variantScalarGrids } from "./paired";
+export {
+  HEADLINE_PRESET, finalScalarTable, headlineResults, pairedComparison, pairedFindings, pairedSummaryHtml, pairedTable, powerEstimate, runSeed, variantScalarGrids,
+} from "./paired";
 export type { PairedRow, PowerEstimate } from "./paired";

@@ -3,9 +3,16 @@
 // Welch's test on the same final losses stays as a second column; a power estimate says how many seeds
 // a given difference needs.
 import {
-  finalEval, finalScalars, frame, pairedTTest, pooledStd, scalarGrid, seedsForDifference, welchTTest, type Run, type ScalarGrid,
+  escapeHtml, finalEval, finalScalars, frame, pairedTTest, pooledStd, scalarGrid, seedsForDifference, toHtml, welchTTest, type Run, type ScalarGrid,
 } from "../analysis";
-import type { SectionResults } from "./results";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { sectionResults, type SectionResults } from "./results";
+import { defaultRoot, readRunMeta } from "./runner";
+import { HEADLINE, getSection, selectVariants } from "./sections";
+
+/** The preset of the headline runs (src/train's TRAIN_PRESETS). */
+export const HEADLINE_PRESET = "tiny-long";
 
 export interface PairedRow {
   variant: string;
@@ -123,4 +130,61 @@ export function finalScalarTable(results: SectionResults, family = "lambda_ve") 
   };
   for (const l of layers) columns[`L${l}`] = rows.map((r) => r.finals[l] ?? null);
   return frame(rows.map((r) => r.v.variant.name), columns);
+}
+
+const f4 = (x: number) => (x >= 0 ? "+" : "") + x.toFixed(4);
+
+/**
+ * What the paired numbers and the learned weights say, sentence by sentence, computed from the results:
+ * each variant's paired Δ with its CI and p, the power estimate, and the early vs late value-embedding
+ * weights at the end of training. The post's own logs hold no scalars, so those cannot be compared.
+ */
+export function pairedFindings(results: SectionResults, opts: { difference?: number; splitLayer?: number } = {}): string[] {
+  const rows = pairedComparison(results);
+  const out: string[] = [];
+  for (const r of rows) {
+    if (r.seeds.length < 2) { out.push(`${r.label}: ${r.seeds.length} seed paired with the baseline, no test yet.`); continue; }
+    const sig = r.p! < 0.05;
+    out.push(`${r.label}: Δ ${f4(r.meanDiff!)} (95 % CI ${f4(r.ciLow!)} … ${f4(r.ciHigh!)}, ${r.seeds.length} paired seeds, paired p ${r.p!.toFixed(3)}; Welch p ${r.welchP?.toFixed(3) ?? "–"}): ` +
+      (sig ? `${r.meanDiff! < 0 ? "below" : "above"} the baseline, significant at p < 0.05.` : "not significantly different from the baseline."));
+  }
+  const pw = powerEstimate(rows, { difference: opts.difference });
+  if (pw.seedsNeeded !== null) {
+    out.push(`Power: the paired differences spread by ${pw.pairedStd.toFixed(4)} (pooled over ${pw.variants} variant${pw.variants > 1 ? "s" : ""}); a true difference of ${pw.difference} needs ${pw.seedsNeeded} seeds ` +
+      `to reach p < ${pw.alpha} with ${Math.round(pw.power * 100)} % power, and ${pw.pairs} seeds find differences of about ${pw.detectableWithPairs!.toFixed(4)}.`);
+  }
+  const base = results.variants.find((v) => v.variant.name === results.spec.baseline);
+  const finals = base ? finalScalars(base.runs, "lambda_ve") : [];
+  if (finals.length === 0) {
+    out.push("These runs recorded no learned scalars (runs trained before evals.jsonl held them), so the value-embedding weights cannot be shown for them.");
+  } else {
+    const split = opts.splitLayer ?? Math.ceil(finals.length / 2);
+    const early = finals.slice(0, split).filter((x): x is number => x !== null), late = finals.slice(split).filter((x): x is number => x !== null);
+    const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    if (early.length && late.length) {
+      const e = avg(early), l = avg(late);
+      out.push(`Learned weights (baseline, end of training, mean over seeds): the value-embedding weight λb averages ${e.toFixed(3)} on the early layers ` +
+        `(${finals.slice(0, split).map((x, i) => (x === null ? null : `${i}: ${x.toFixed(3)}`)).filter(Boolean).join(", ")}) and ${l.toFixed(3)} on the late ones ` +
+        `(${finals.map((x, i) => (x === null || i < split ? null : `${i}: ${x.toFixed(3)}`)).filter(Boolean).join(", ")}), from 0.5 at initialisation: ` +
+        (e < l ? "the early layers' value embeddings are weighted down relative to the late ones" : "the early layers keep at least the late layers' weight") + ".");
+    }
+  }
+  out.push("The post's own logs hold no learned scalars, so its runs' weights cannot be compared with these.");
+  return out;
+}
+
+/** The paired table, the findings and a caption as one HTML block for a notebook cell. */
+export function pairedSummaryHtml(results: SectionResults): string {
+  const rows = pairedComparison(results);
+  const table = toHtml(pairedTable(rows), { indexName: "variant", digits: { meanDiff: 4, ciLow: 4, ciHigh: 4, pairedP: 3, welchP: 3 }, caption: "Δ = variant − baseline final validation loss, seed by seed; 95 % CI and two-sided paired t-test; Welch's test (independent groups) beside it" });
+  return `${table}<ul>${pairedFindings(results).map((s) => `<li>${escapeHtml(s)}</li>`).join("")}</ul>`;
+}
+
+/** The section's headline variants at the longer `tiny-long` preset, or null while no baseline run there has finished. */
+export function headlineResults(section: string, root = defaultRoot(HEADLINE_PRESET)): SectionResults | null {
+  const spec = getSection(section);
+  if (spec.headline.length === 0) return null;
+  const baselineDir = path.join(root, spec.name, spec.baseline);
+  const finished = fs.existsSync(baselineDir) && fs.readdirSync(baselineDir).some((d) => /^seed-\d+$/.test(d) && readRunMeta(path.join(baselineDir, d))?.finished);
+  return finished ? sectionResults(spec, { root, variants: selectVariants(spec, HEADLINE) }) : null;
 }

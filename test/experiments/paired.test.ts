@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SECTIONS, finalScalarTable, pairedComparison, powerEstimate, scalarFigures, sectionResults, selectVariants } from "../../src/experiments";
+import {
+  SECTIONS, finalScalarTable, pairedComparison, pairedFindings, pairedSummaryHtml, powerEstimate, scalarFigures, sectionResults, selectVariants,
+} from "../../src/experiments";
 import { pairedTTest, seedsForDifference } from "../../src/analysis";
 
 const spec = SECTIONS.adding;
@@ -70,6 +72,15 @@ test("paired comparison: seed by seed against the baseline, Welch beside it, the
     assert.deepEqual(figs.map((f) => f.name), ["adding-baseline-lambda_ve", "adding-add-1-lambda_ve", "adding-add-2-lambda_ve"]);
     assert.equal(figs[0].data.length, 6, "one line per layer with a table");
     assert.deepEqual((figs[0].data[0] as { x: number[] }).x, [0, 5, 10]);
+
+    // the findings are computed from these numbers
+    const said = pairedFindings(results);
+    assert.match(said[0], /^1 additional \(4 tables\): 1 seed paired with the baseline, no test yet\.$/);
+    assert.match(said[1], new RegExp(`^2 additional \\(5 tables\\): Δ ${two.meanDiff!.toFixed(4)} .*4 paired seeds.*: below the baseline, significant at p < 0\\.05\\.$`));
+    assert.match(said[2], new RegExp(`needs ${pw.seedsNeeded} seeds`));
+    assert.match(said[3], /λb averages 0\.100 on the early layers \(0: 0\.100, 1: 0\.100, 2: 0\.100\) and 0\.600 on the late ones .*weighted down/);
+    assert.match(said[4], /post's own logs hold no learned scalars/);
+    assert.match(pairedSummaryHtml(results), /<table[\s\S]*add-2[\s\S]*<li>/);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -81,4 +92,5 @@ test("the committed tiny runs hold no scalars: no scalar charts, and the paired 
   assert.deepEqual(scalarFigures(results), []);
   const rows = pairedComparison(results);
   assert.ok(rows.length > 0 && rows.every((r) => r.seeds.length === 3));
+  assert.ok(pairedFindings(results).some((s) => /recorded no learned scalars/.test(s)));
 });
