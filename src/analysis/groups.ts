@@ -76,7 +76,8 @@ export interface GroupSummary {
   crossingStepStd: number | null;
   finalLossMean: number;
   finalLossStd: number | null;
-  finalTimeMean: number;
+  /** Null when a run of the group has no training time (llm.c logs). */
+  finalTimeMean: number | null;
 }
 
 const orNull = (x: number) => (Number.isFinite(x) ? x : null);
@@ -85,7 +86,8 @@ export function summarizeGroup(group: RunGroup, threshold: number): GroupSummary
   if (group.runs.length === 0) throw new Error(`group '${group.name}' has no runs`);
   const crossings = group.runs.map((r) => crossing(r, threshold)).filter((c): c is Crossing => c !== null); // explicit guard: tslab's TypeScript 5.0 does not infer it
   const finals = group.runs.map((r) => finalEval(r)!);
-  const times = crossings.map((c) => c.timeS);
+  // A crossing time exists only when every run of the group has one; otherwise the mean would be of a subset.
+  const times = crossings.every((c) => c.timeS !== null) ? crossings.map((c) => c.timeS as number) : [];
   const steps = crossings.map((c) => c.step);
   return {
     group: group.name,
@@ -97,7 +99,7 @@ export function summarizeGroup(group: RunGroup, threshold: number): GroupSummary
     crossingStepStd: orNull(sampleStd(steps)),
     finalLossMean: mean(finals.map((f) => f.valLoss)),
     finalLossStd: orNull(sampleStd(finals.map((f) => f.valLoss))),
-    finalTimeMean: mean(finals.map((f) => f.timeS)),
+    finalTimeMean: finals.every((f) => f.timeS !== null) ? mean(finals.map((f) => f.timeS as number)) : null,
   };
 }
 

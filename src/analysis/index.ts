@@ -2,10 +2,14 @@
 // rankings, compare groups of seeds, test significance, and tabulate. Nothing here trains or plots.
 export type { Axis, EvalPoint, LayerScalars, LoadOptions, LoadProblem, LoadResult, Run } from "./types";
 export { formatProblem, isRunFolder, loadAndSelect, loadRuns } from "./load";
-export { parseEvalsJsonl, parseMarkdownRuns, parseRawLog, parseStepLine } from "./parse";
+export { DEFAULT_MAX_FILE_BYTES } from "./load";
+export { fileLines, textLines } from "./lines";
+export type { SourceLine } from "./lines";
+export { parseEvalsRecord, parseLlmcLine, parseRawLog, parseRunLine, parseRunText, parseStepLine, RunReader } from "./parse";
+export type { LogFormat, ReadOptions, RunReaderOptions, StepRecord } from "./parse";
 export { matchesRunPattern, parseRunPatterns, selectRuns } from "./select";
 export {
-  commonWindow, crossing, crossingStep, crossingTime, finalEval, linearGrid, lossAt, rankRuns,
+  commonWindow, crossing, crossingStep, crossingTime, finalEval, hasTime, linearGrid, lossAt, rankRuns, timeOf,
 } from "./measure";
 export type { Crossing, RankOptions, RankRow, Ranking } from "./measure";
 export { groupCurve, groupRuns, seedGroupName, summarizeGroup, summarizeGroups } from "./groups";

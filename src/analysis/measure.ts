@@ -3,7 +3,8 @@
 import type { Axis, EvalPoint, Run } from "./types";
 
 export interface Crossing {
-  timeS: number;
+  /** Null for a run whose log has no training time (llm.c). */
+  timeS: number | null;
   step: number;
 }
 
@@ -20,7 +21,8 @@ export function crossing(run: Run, threshold: number): Crossing | null {
     if (i === 0) return { timeS: b.timeS, step: b.step };
     const a = ev[i - 1];
     const f = (a.valLoss - threshold) / (a.valLoss - b.valLoss); // in (0, 1]: a is above, b at or below
-    return { timeS: a.timeS + f * (b.timeS - a.timeS), step: a.step + f * (b.step - a.step) };
+    const timeS = a.timeS === null || b.timeS === null ? null : a.timeS + f * (b.timeS - a.timeS);
+    return { timeS, step: a.step + f * (b.step - a.step) };
   }
   return null;
 }
@@ -37,11 +39,23 @@ export function finalEval(run: Run): EvalPoint | null {
   return run.evals[run.evals.length - 1] ?? null;
 }
 
-const axisValue = (p: EvalPoint, axis: Axis) => (axis === "time" ? p.timeS : p.step);
+/** True when every evaluation of the run has a training time (false for llm.c logs). */
+export function hasTime(run: Run): boolean {
+  return run.evals.every((e) => e.timeS !== null);
+}
 
-/** The loss at `x` (seconds or steps) by linear interpolation; null outside the run's evaluations. */
+/** The training time of an evaluation; an error naming the run when its log has none. */
+export function timeOf(p: EvalPoint, run?: Run): number {
+  if (p.timeS === null) throw new Error(`${run ? `run '${run.name}'` : "this run"} has no training time in its log (llm.c's format); use the step axis`);
+  return p.timeS;
+}
+
+const axisValue = (p: EvalPoint, axis: Axis) => (axis === "time" ? (p.timeS ?? NaN) : p.step);
+
+/** The loss at `x` (seconds or steps) by linear interpolation; null outside the run's evaluations (and on the time axis of a run without time). */
 export function lossAt(run: Run, x: number, axis: Axis = "time"): number | null {
   const ev = run.evals;
+  if (axis === "time" && !hasTime(run)) return null;
   if (ev.length === 0 || x < axisValue(ev[0], axis) || x > axisValue(ev[ev.length - 1], axis)) return null;
   let lo = 0;
   let hi = ev.length - 1;
@@ -62,7 +76,7 @@ export function commonWindow(runs: Run[], axis: Axis, from = -Infinity, to = Inf
   let lo = from;
   let hi = to;
   for (const r of runs) {
-    if (r.evals.length === 0) return null;
+    if (r.evals.length === 0 || (axis === "time" && !hasTime(r))) return null;
     lo = Math.max(lo, axisValue(r.evals[0], axis));
     hi = Math.min(hi, axisValue(r.evals[r.evals.length - 1], axis));
   }
@@ -116,6 +130,8 @@ export function rankRuns(runs: Run[], opts: RankOptions): Ranking {
   const axis = opts.axis ?? "time";
   if (runs.length === 0) throw new Error("rank: no runs to rank");
   if (!(opts.from <= opts.to)) throw new Error(`rank: window from ${opts.from} to ${opts.to} is empty`);
+  const untimed = axis === "time" ? runs.filter((r) => !hasTime(r)).map((r) => `'${r.name}'`) : [];
+  if (untimed.length) throw new Error(`rank: ${untimed.join(", ")} ha${untimed.length === 1 ? "s" : "ve"} no training time in the log (llm.c's format); rank on --axis step`);
   const window = commonWindow(runs, axis, opts.from, opts.to);
   if (!window) {
     const ends = runs.map((r) => `${r.name}: ${axisValue(r.evals[0], axis)}..${axisValue(r.evals[r.evals.length - 1], axis)}`);

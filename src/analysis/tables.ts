@@ -41,7 +41,7 @@ export interface CrossingRow {
   crossingStep: number | null;
   finalLoss: number;
   finalStep: number;
-  finalTimeS: number;
+  finalTimeS: number | null;
 }
 
 /** One row per run: when it crosses `threshold` and where it ends; sorted by crossing time, never-crossed last. */

@@ -24,6 +24,7 @@ export const OPTIONS = {
   points: { kind: "int", min: 1 },
   level: { kind: "number", above: 0, below: 1 },
   partial: { kind: "boolean" },
+  attempts: { kind: "choice", choices: ["last", "all"] },
   csv: { kind: "string" },
   json: { kind: "boolean" },
   // charts: export

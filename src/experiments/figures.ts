@@ -1,5 +1,5 @@
 // The post's figures for a section, from its spec: which variants, which axis, which late window.
-import { finalEval } from "../analysis";
+import { finalEval, timeOf } from "../analysis";
 import { crossingChart, lossChart, scalarChart, type Figure } from "../viz";
 import { variantScalarGrids } from "./paired";
 import type { SectionResults } from "./results";
@@ -12,7 +12,7 @@ export function sectionFigures(results: SectionResults): Figure[] {
   const base = results.variants.find((v) => v.variant.name === spec.baseline);
   // Windows are fractions of the baseline's length, so the same spec fits tiny runs and the speedrun.
   const end = (axis: "time" | "step") => {
-    const xs = (base ?? results.variants[0])?.runs.map((r) => { const f = finalEval(r)!; return axis === "time" ? f.timeS : f.step; }) ?? [];
+    const xs = (base ?? results.variants[0])?.runs.map((r) => { const f = finalEval(r)!; return axis === "time" ? timeOf(f, r) : f.step; }) ?? [];
     return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
   };
   const figs: Figure[] = [];

@@ -2,7 +2,7 @@
 // the order of the variants before the crossing, seeds as mean ± std, and a test against the baseline.
 import * as path from "node:path";
 import {
-  crossingRows, finalEval, frame, groupCurve, loadRuns, rankRuns, summarizeGroup, welchTTest, oneSampleTTest,
+  crossingRows, finalEval, timeOf, frame, groupCurve, loadRuns, rankRuns, summarizeGroup, welchTTest, oneSampleTTest,
   type CrossingRow, type GroupSummary, type LoadProblem, type Ranking, type Run, type RunGroup,
 } from "../analysis";
 import type { SectionSpec, Variant } from "./sections";
@@ -90,7 +90,7 @@ export function rankVariants(spec: SectionSpec, variants: VariantResult[]): Rank
   const base = variants.find((v) => v.variant.name === spec.baseline);
   if (!base || variants.length < 2) return null;
   const { axis, fromFrac, toFrac } = spec.rankWindow;
-  const ends = base.runs.map((r) => { const f = finalEval(r)!; return axis === "time" ? f.timeS : f.step; });
+  const ends = base.runs.map((r) => { const f = finalEval(r)!; return axis === "time" ? timeOf(f, r) : f.step; });
   const end = ends.reduce((a, b) => a + b, 0) / ends.length;
   const from = fromFrac * end;
   const to = toFrac * end;

@@ -73,7 +73,8 @@ type Curve = { x: number[]; y: number[] };
 function curveOf(run: Run, axis: Axis): Curve {
   const pts = run.evals
     .filter((e) => Number.isFinite(e.valLoss))
-    .map((e) => [axis === "time" ? e.timeS : e.step, e.valLoss] as const)
+    .filter((e) => axis === "step" || e.timeS !== null) // a log without training time (llm.c) has no time curve
+    .map((e) => [axis === "time" ? e.timeS as number : e.step, e.valLoss] as const)
     .sort((a, b) => a[0] - b[0]);
   return { x: pts.map((p) => p[0]), y: pts.map((p) => p[1]) };
 }

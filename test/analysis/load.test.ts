@@ -12,9 +12,9 @@ const about = (problems: LoadProblem[], file: string) => problems.filter((p) => 
 
 test("parseStepLine reads validation and training lines and rejects garbage", () => {
   assert.deepEqual(parseStepLine("step:125/5960 val_loss:4.325680 train_time:27923ms step_avg:223.38ms"), {
-    kind: "eval", step: 125, total: 5960, valLoss: 4.32568, timeMs: 27923,
+    kind: "eval", step: 125, total: 5960, valLoss: 4.32568, timeS: 27.923,
   });
-  assert.deepEqual(parseStepLine("step:126/5960 train_time:28150ms step_avg:223.41ms"), { kind: "train", step: 126, total: 5960, timeMs: 28150 });
+  assert.deepEqual(parseStepLine("step:126/5960 train_time:28150ms step_avg:223.41ms"), { kind: "train", step: 126, total: 5960 });
   // Extra fields (a train_loss) are fine.
   assert.equal((parseStepLine("step:5/10 train_loss:3.2 train_time:5ms step_avg:1.00ms") as { kind: string }).kind, "train");
   assert.match((parseStepLine("step:125/5960 val_loss:nan train_time:27923ms step_avg:1ms") as { error: string }).error, /nan.*not a finite/);
@@ -60,47 +60,43 @@ test("aggregated markdown: runs by header, nested headers qualified, prose ignor
   assert.equal(runs[2].evals.length, 3);
 });
 
-test("bad input: each problem names file and line, and the good runs still load", () => {
+test("bad input: each problem names file and line, a damaged run is left out whole, and the good runs still load", () => {
   const dir = tempDir();
   const md = write(dir, "agg.md", [
     "# R",
     "## good", good().trimEnd(), // lines 2-7
     "## empty", "", // header with no lines: line 8
     "## garbled", evalLine(0, 4, 10.8, 0), "step:2/4 val_loss:4.0 train_tim", evalLine(4, 4, 3.0, 4000), // garbled line 12
-    "## backwards", evalLine(0, 4, 10.8, 0), evalLine(4, 4, 3.0, 4000), evalLine(2, 4, 3.5, 2000), // non-monotonic: line 17
+    "## backwards", evalLine(0, 4, 10.8, 0), evalLine(4, 4, 3.0, 4000), evalLine(2, 4, 3.5, 2000), // a second run from line 17: header lost
     "## nan", evalLine(0, 4, 10.8, 0), evalLine(2, 4, "nan", 2000), evalLine(4, 4, 3.0, 4000), // NaN: line 20
     "## short", evalLine(0, 4, 10.8, 0), evalLine(2, 4, 4.0, 2000), // stops at 2 of 4: last eval line 24
   ].join("\n") + "\n");
-  // A raw log cut off mid-line: its last (partial) line is garbled and the run is incomplete.
+  // A raw log cut off mid-line: its last (partial) line is not read and the run is incomplete.
   const cut = write(dir, "cut.txt", [evalLine(0, 4, 10.8, 0), evalLine(2, 4, 4.0, 2000), "step:3/4 train_ti"].join("\n"));
   const { runs, problems } = loadRuns([md, cut]);
-  assert.deepEqual(runs.map((r) => r.name), ["good", "garbled", "backwards", "nan"]);
+  assert.deepEqual(runs.map((r) => r.name), ["good"]);
   const mdProblems = about(problems, md).map((p) => [p.line, p.run, p.message] as const);
   const find = (run: string) => mdProblems.filter(([, r]) => r === run);
   assert.equal(find("empty")[0][0], 8);
   assert.match(find("empty")[0][2], /no evaluation lines/);
   assert.equal(find("garbled")[0][0], 12);
-  assert.match(find("garbled")[0][2], /garbled/);
-  assert.equal(find("backwards")[0][0], 17);
-  assert.match(find("backwards")[0][2], /non-monotonic steps: evaluation at step 2 after step 4 \(line 16\)/);
+  assert.match(find("garbled")[0][2], /garbled.*; run left out/);
+  assert.equal(find("backwards")[0][0], 14);
+  assert.match(find("backwards")[0][2], /section damaged: it holds 2 runs \(steps start again at line 17\)/);
   assert.equal(find("nan")[0][0], 20);
-  assert.match(find("nan")[0][2], /val_loss is nan/);
+  assert.match(find("nan")[0][2], /val_loss is nan.*; run left out/);
   assert.equal(find("short")[0][0], 24);
   assert.match(find("short")[0][2], /incomplete .*step 2 of 4; skipped/);
   assert.equal(mdProblems.length, 5);
-  // The garbled / NaN point is dropped, never turned into a number.
-  assert.deepEqual(runs[1].evals.map((e) => e.step), [0, 4]);
-  assert.deepEqual(runs[3].evals.map((e) => e.step), [0, 4]);
-  assert.deepEqual(runs[2].evals.map((e) => e.step), [0, 4]);
   const cutProblems = about(problems, cut);
-  assert.deepEqual(cutProblems.map((p) => p.line), [3, 2]);
-  assert.match(cutProblems[0].message, /garbled/);
-  assert.match(cutProblems[1].message, /incomplete/);
-  assert.match(formatProblem(cutProblems[0]), new RegExp(`^${cut.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:3: run 'cut': garbled`));
-  // With keepIncomplete the short runs are kept, and still reported.
+  assert.deepEqual(cutProblems.map((p) => p.line), [2, 3]);
+  assert.match(cutProblems[0].message, /incomplete/);
+  assert.match(cutProblems[1].message, /truncated line/);
+  assert.match(formatProblem(cutProblems[1]), new RegExp(`^${cut.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:3: run 'cut': truncated line`));
+  // With keepIncomplete the short runs are kept, and still reported; damaged ones stay out.
   const kept = loadRuns([md, cut], { keepIncomplete: true });
-  assert.deepEqual(kept.runs.map((r) => r.name), ["good", "garbled", "backwards", "nan", "short", "cut"]);
-  assert.equal(kept.runs[4].meta.complete, false);
+  assert.deepEqual(kept.runs.map((r) => r.name), ["good", "short", "cut"]);
+  assert.equal(kept.runs[1].meta.complete, false);
   assert.ok(kept.problems.some((p) => p.run === "short" && /kept/.test(p.message)));
 });
 
@@ -116,15 +112,14 @@ test("our run folders: evals.jsonl + meta.json, names relative to the given root
   write(dir, "adding/plus2/seed-1/evals.jsonl", jsonl([e(0, 10.8, 0), e(2, 4, 2000)])); // still running
   write(dir, "notes/README.md", "# nothing to see\n");
   const { runs, problems } = loadRuns([path.join(dir, "adding"), path.join(dir, "notes")]);
-  assert.deepEqual(runs.map((r) => r.name), ["baseline/seed-0", "baseline/seed-1", "plus2/seed-0"]);
+  assert.deepEqual(runs.map((r) => r.name), ["baseline/seed-0", "plus2/seed-0"]);
   assert.equal(runs[0].meta.layout, "012..........012");
   assert.equal(runs[0].meta.format, "evals.jsonl");
   assert.equal(runs[0].totalSteps, 4);
   assert.deepEqual(runs[0].evals[2], { step: 4, valLoss: 3, timeS: 4 });
-  assert.deepEqual(runs[1].evals.map((x) => x.step), [0, 4]);
   const seed1 = problems.filter((p) => p.run === "baseline/seed-1");
   assert.deepEqual(seed1.map((p) => p.line), [2, 4]);
-  assert.match(seed1[0].message, /val_loss' is NaN/);
+  assert.match(seed1[0].message, /val_loss' is NaN.*; run left out/);
   assert.match(seed1[1].message, /truncated line/);
   assert.ok(problems.some((p) => p.run === "plus2/seed-1" && /incomplete/.test(p.message)));
   assert.ok(problems.some((p) => p.file === path.join(dir, "notes") && /no runs found/.test(p.message)));
@@ -154,6 +149,8 @@ test("evals.jsonl scalars by layer are kept; older lines without them still load
   const { runs, problems } = loadRuns([path.join(dir, "new")], { keepIncomplete: true });
   assert.deepEqual(runs[0].evals[0].scalars, sc);
   assert.equal(runs[0].evals[1].scalars, undefined);
-  assert.deepEqual(runs[0].evals.map((e) => e.step), [0, 2]);
-  assert.ok(problems.some((p) => p.line === 3 && /field 'scalars'/.test(p.message)));
+  // A bad scalars field loses only the scalars: that evaluation's loss and time are still read.
+  assert.deepEqual(runs[0].evals.map((e) => e.step), [0, 2, 4]);
+  assert.equal(runs[0].evals[2].scalars, undefined);
+  assert.ok(problems.some((p) => p.line === 3 && /field 'scalars'.*ignored/.test(p.message)));
 });

@@ -106,7 +106,7 @@ test("sample runs are deterministic and shaped like the speedrun", () => {
   assert.equal(r1.length, 9);
   const last = r1[0].evals[r1[0].evals.length - 1];
   assert.equal(last.step, 5960);
-  assert.ok(last.timeS > 1400 && last.timeS < 1500 && last.valLoss > 2.85 && last.valLoss < 2.95);
+  assert.ok(last.timeS !== null && last.timeS > 1400 && last.timeS < 1500 && last.valLoss > 2.85 && last.valLoss < 2.95);
 });
 
 test("parseChartSpec: checks names and shapes, says which figure is wrong", () => {

@@ -12,7 +12,9 @@ const usage = `usage: valemb rank <path…> --from <t> --to <t> [--axis time|ste
   --runs          comma-separated run names, '*' wildcards
   --json          print a JSON array, best first: {run, meanRank, meanLoss, meanGapToRef}
   --csv <file>    also write the table as CSV
-  --partial       keep runs that stop before their last step`;
+  --partial       keep runs that stop before their last step
+  --attempts      last (default): of several runs in one log (its steps start again), read the last
+                  complete one and say so; all: read each, named <log>#1, <log>#2, …`;
 
 export const command: Command = {
   summary: "rank runs by their loss over a window of training",
@@ -20,13 +22,13 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
       from: { required: true }, to: { required: true }, axis: { default: "time" }, runs: {}, ref: {},
-      points: { default: 101 }, json: {}, csv: {}, partial: {},
+      points: { default: 101 }, json: {}, csv: {}, partial: {}, attempts: { default: "last" },
     }, { positionals: true });
     const { from, to, points } = values;
     if (positionals.length === 0) throw new UsageError("no input paths");
     if (!(from <= to)) throw new UsageError(`--from ${from} is after --to ${to}`);
     const axis: Axis = values.axis;
-    const loaded = loadAndSelect(positionals, { runs: values.runs, keepIncomplete: values.partial });
+    const loaded = loadAndSelect(positionals, { runs: values.runs, keepIncomplete: values.partial, attempts: values.attempts });
     for (const m of loaded.messages) process.stderr.write(`${m}\n`);
     if (loaded.runs.length === 0) {
       process.stderr.write("rank: no usable runs in the input (see the messages above)\n");

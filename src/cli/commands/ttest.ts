@@ -16,7 +16,9 @@ const usage = `usage: valemb ttest <path…> --runs <names> [--threshold 2.92] [
                   final loss is below the threshold, upperBound its one-sided upper confidence bound
   --vs <names>    a second group: Welch's t-test between the two groups (first minus second)
                   for final loss and for crossing time of the threshold (runs that cross)
-  --partial       keep runs that stop before their last step`;
+  --partial       keep runs that stop before their last step
+  --attempts      last (default): of several runs in one log (its steps start again), read the last
+                  complete one and say so; all: read each, named <log>#1, <log>#2, …`;
 
 const fmt = (x: number, d = 6) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(3) : p.toFixed(4));
@@ -36,11 +38,11 @@ export const command: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
-      runs: { required: true }, vs: {}, threshold: { default: 2.92 }, level: { default: 0.95 }, json: {}, partial: {},
+      runs: { required: true }, vs: {}, threshold: { default: 2.92 }, level: { default: 0.95 }, json: {}, partial: {}, attempts: { default: "last" },
     }, { positionals: true });
     const { threshold, level } = values;
     if (positionals.length === 0) throw new UsageError("no input paths");
-    const loaded = loadAndSelect(positionals, { keepIncomplete: values.partial });
+    const loaded = loadAndSelect(positionals, { keepIncomplete: values.partial, attempts: values.attempts });
     const a = selectRuns(loaded.runs, values.runs);
     const b = values.vs === undefined ? null : selectRuns(loaded.runs, values.vs);
     for (const m of loaded.messages) process.stderr.write(`${m}\n`);
