@@ -82,6 +82,9 @@ export const OPTIONS = {
   // corpus: data prepare
   source: { kind: "string" },
   vocab: { kind: "int", min: 257, max: 4096 },
+  // FineWeb: data fineweb
+  "train-shards": { kind: "int", min: 1, max: 103 },
+  "base-url": { kind: "string" },
   // notebook
   port: { kind: "int", min: 1, max: 65535 },
   browser: { kind: "boolean" },

@@ -20,6 +20,8 @@ export type { CorpusMeta, CorpusSource, PrepareOptions, ShardInfo, SourceFile } 
 export { openDataset } from "./dataset";
 export type { DatasetInfo } from "./dataset";
 export { TokenLoader, loadValidationSet } from "./loader";
+export { FINEWEB_BASE_URL, FINEWEB_DEFAULT_TRAIN_SHARDS, FINEWEB_MAX_TRAIN_SHARDS, downloadFineweb, finewebFiles } from "./fineweb";
+export type { DownloadProgress, FileResult, FinewebOptions } from "./fineweb";
 export type { Batch, LoaderState, ValidationSet } from "./loader";
 
 import * as fs from "node:fs";
