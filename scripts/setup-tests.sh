@@ -12,6 +12,7 @@ apt-get install -y -qq --no-install-recommends \
   jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel \
   chromium fortunes fortunes-min >/dev/null
 [ -d node_modules ] || npm ci --no-audit --no-fund
+scripts/setup/tfjs-node.sh   # the native TensorFlow backend (rerun after any later npm ci: seconds, from its cache)
 scripts/ci-lavapipe.sh
 scripts/setup/python-venv.sh   # the project venv .venv: JupyterLab 4 + Notebook 7 (notebooks, browser test)
 scripts/setup/slurm.sh         # Slurm + munge for the one-node cluster of the --slurm test

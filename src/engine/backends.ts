@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Candidate, ProbeResult } from "./select";
 import { startWasmBackend } from "./wasm-threads";
 import { installWasmKernels } from "./wasm-kernels";
+import { prepareTensorflowEnv } from "./tensorflow";
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0];
 
@@ -16,11 +17,11 @@ export function wasmModule(): typeof import("@tensorflow/tfjs-backend-wasm") {
 }
 
 /**
- * Loads @tensorflow/tfjs-node or -gpu if the REAL package is installed. Beware: package.json's
- * overrides alias danfojs-node's `@tensorflow/tfjs-node` to plain `@tensorflow/tfjs`, and npm hoists
- * that alias to node_modules/@tensorflow/tfjs-node, where require() succeeds without TensorFlow.
+ * Loads @tensorflow/tfjs-node or -gpu if the REAL package is installed, with libtensorflow's
+ * environment (threads, log level) set first. Another package in its slot (an npm alias, such as the
+ * one older versions of this project hoisted there for danfojs-node) is reported, not loaded.
  */
-export function loadTfjsNode(pkg: "@tensorflow/tfjs-node" | "@tensorflow/tfjs-node-gpu"): ProbeResult {
+export function loadTfjsNode(pkg: "@tensorflow/tfjs-node" | "@tensorflow/tfjs-node-gpu", threads = 1): ProbeResult {
   const short = pkg.slice("@tensorflow/".length);
   let manifestPath: string;
   try {
@@ -35,10 +36,11 @@ export function loadTfjsNode(pkg: "@tensorflow/tfjs-node" | "@tensorflow/tfjs-no
     const whose = manifest.name === "@tensorflow/tfjs" ? "danfojs-node's alias to" : "an alias to";
     return { ok: false, reason: `${short} not installed (${where} is ${whose} ${manifest.name}@${manifest.version})` };
   }
+  prepareTensorflowEnv(threads);
   try {
     require(pkg);
   } catch (e) {
-    return { ok: false, reason: `${short} ${manifest.version} is installed but failed to load: ${firstLine(e)}` };
+    return { ok: false, reason: `${short} ${manifest.version} is installed but failed to load: ${firstLine(e)} (scripts/setup/tfjs-node.sh builds it)` };
   }
   if (!tf.findBackendFactory("tensorflow")) {
     return { ok: false, reason: `${short} loaded but registered no 'tensorflow' backend on this tfjs-core (two copies of @tensorflow/tfjs-core?)` };
@@ -50,31 +52,46 @@ async function startTensorflow(): Promise<void> {
   if (!(await tf.setBackend("tensorflow"))) throw new Error("tf.setBackend('tensorflow') failed");
 }
 
+/** Why libtensorflow found no GPU, for the libtensorflow that is loaded. */
+export function noCudaReason(libtensorflow: string): string {
+  // tfjs-node-gpu's installer downloads libtensorflow 2.9.1, built for CUDA 11.2 + cuDNN 8.1, before Hopper.
+  const old = /^2\.(\d+)\./.exec(libtensorflow);
+  const hint = old && Number(old[1]) < 11
+    ? `its libtensorflow ${libtensorflow} (tfjs-node-gpu's download) needs CUDA 11.2 + cuDNN 8.1 and predates Hopper GPUs; ` +
+      "scripts/setup/tfjs-node.sh --device cuda builds it against the tensorflow pip wheel instead (current CUDA)"
+    : `libtensorflow ${libtensorflow} needs the CUDA and cuDNN libraries its tensorflow wheel was built for on the library path (see README, GPU)`;
+  return `no CUDA device (tfjs-node-gpu loaded, TensorFlow found no usable GPU; ${hint})`;
+}
+
 /** TensorFlow (libtensorflow) with a CUDA device, through tfjs-node-gpu. */
-export const tensorflowGpu: Candidate = {
-  key: "tensorflow-gpu",
-  backend: "tensorflow",
-  async probe(forced) {
-    const loaded = loadTfjsNode("@tensorflow/tfjs-node-gpu");
-    if (!loaded.ok) return loaded;
-    await startTensorflow(); // the only way to ask libtensorflow whether it found a GPU
-    const onGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
-    if (!onGpu && !forced) return { ok: false, reason: "no CUDA device (tfjs-node-gpu loaded, TensorFlow found no usable GPU; it needs CUDA 11.2 + cuDNN 8.1)" };
-    return { ok: true };
-  },
-  start: startTensorflow,
-};
+export function tensorflowGpu(threads: number): Candidate {
+  return {
+    key: "tensorflow-gpu",
+    backend: "tensorflow",
+    async probe(forced) {
+      const loaded = loadTfjsNode("@tensorflow/tfjs-node-gpu", threads);
+      if (!loaded.ok) return loaded;
+      await startTensorflow(); // the only way to ask libtensorflow whether it found a GPU
+      const b = tf.backend() as unknown as { isUsingGpuDevice?: boolean; binding: { TF_Version: string } };
+      if (b.isUsingGpuDevice !== true && !forced) return { ok: false, reason: noCudaReason(b.binding.TF_Version) };
+      return { ok: true };
+    },
+    start: startTensorflow,
+  };
+}
 
 /** TensorFlow on the CPU: tfjs-node, or tfjs-node-gpu when it loaded without a GPU. */
-export const tensorflowCpu: Candidate = {
-  key: "tensorflow",
-  backend: "tensorflow",
-  async probe() {
-    if (tf.findBackendFactory("tensorflow")) return { ok: true }; // tfjs-node-gpu already registered it
-    return loadTfjsNode("@tensorflow/tfjs-node");
-  },
-  start: startTensorflow,
-};
+export function tensorflowCpu(threads: number): Candidate {
+  return {
+    key: "tensorflow",
+    backend: "tensorflow",
+    async probe() {
+      if (tf.findBackendFactory("tensorflow")) return { ok: true }; // tfjs-node-gpu already registered it
+      return loadTfjsNode("@tensorflow/tfjs-node", threads);
+    },
+    start: startTensorflow,
+  };
+}
 
 interface WebGPUModule {
   probeWebGPU(): Promise<{ ok: boolean; fallback?: boolean; adapter?: { description?: string; device?: string; vendor?: string }; reason?: string }>;
@@ -143,5 +160,5 @@ export const cpu: Candidate = {
 
 /** Candidates in the order initEngine tries them. */
 export function defaultCandidates(threads: number): Candidate[] {
-  return [tensorflowGpu, webgpu, tensorflowCpu, wasmCandidate(threads), cpu];
+  return [tensorflowGpu(threads), webgpu, tensorflowCpu(threads), wasmCandidate(threads), cpu];
 }

@@ -7,20 +7,26 @@ import * as tf from "@tensorflow/tfjs";
 import { defaultCandidates, wasmModule } from "./backends";
 import { parseBackendRequest, selectBackend, type BackendName, type BackendRequest, type Candidate } from "./select";
 import { assertTfjsVersion } from "./version";
+import { installTensorflowKernels, prepareTensorflowEnv, tensorflowDevice } from "./tensorflow";
 
 export { rmsNorm, reluSquared, softcapCrossEntropy, rotary, RMS_EPS, referenceOps } from "./ops";
 export { parseBackendRequest, selectBackend, BACKEND_REQUESTS } from "./select";
 export type { BackendName, BackendRequest, Candidate, ProbeResult, Selection } from "./select";
 export { PINNED_TFJS } from "./version";
+export { tensorflowEnv } from "./tensorflow";
 
 export interface EngineOptions {
   backend?: BackendRequest;
-  /** wasm threads; default VALEMB_THREADS, else the number of cores. */
+  /** Threads (wasm workers, libtensorflow intra-op threads); default VALEMB_THREADS, else the number of cores. */
   threads?: number;
 }
 
 export interface EngineInfo {
   backend: string;
+  /** What the backend computes on: "cpu", "cuda:<GPU name>" (tensorflow) or "webgpu:<adapter>". */
+  device: string;
+  /** The compute library and its version, e.g. "libtensorflow 2.21.0", "tfjs-backend-wasm 4.22.0". */
+  library: string;
   threads: number;
   /** wasm SIMD; null on other backends. */
   simd: boolean | null;
@@ -75,23 +81,38 @@ async function start(request: BackendRequest, threads: number, candidates: Candi
   assertTfjsVersion(wasmModule().version_wasm);
   const { candidate, skipped, adapter } = await selectBackend(request, candidates);
   await tf.ready();
-  return describeBackend(candidate.backend, skipped, adapter);
+  return describeBackend(candidate.backend, skipped, threads, adapter);
 }
 
-async function describeBackend(backend: BackendName, skipped: Record<string, string>, adapter?: object): Promise<EngineInfo> {
-  const info: EngineInfo = { backend, threads: 1, simd: null, tfjs: tf.version_core, skipped, kernels: [] };
+async function describeBackend(backend: BackendName, skipped: Record<string, string>, threads: number, adapter?: object): Promise<EngineInfo> {
+  const info: EngineInfo = { backend, device: "cpu", library: `tfjs-backend-cpu ${tf.version_core}`, threads: 1, simd: null, tfjs: tf.version_core, skipped, kernels: [] };
   if (backend === "wasm") {
+    info.library = `tfjs-backend-wasm ${wasmModule().version_wasm}`;
     info.threads = wasmModule().getThreadsCount();
     info.simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
     info.kernels = require("./wasm-kernels").installWasmKernels();
   } else if (backend === "tensorflow") {
-    info.threads = defaultThreads(); // libtensorflow's intra-op pool uses every core
+    Object.assign(info, tensorflowDevice());
+    info.threads = prepareTensorflowEnv(threads); // the threads it loaded with (fixed for the process)
+    info.kernels = installTensorflowKernels();
   } else if (backend === "webgpu") {
     const gpuAdapter = (require("./webgpu") as { webgpuAdapter(): object | undefined }).webgpuAdapter();
     if (gpuAdapter) adapter = gpuAdapter;
+    const a = (adapter ?? {}) as { description?: string; device?: string; vendor?: string };
+    info.device = `webgpu:${a.description || a.device || a.vendor || "adapter"}`;
+    info.library = `tfjs-backend-webgpu ${tf.version_core}`;
   }
   if (adapter) info.adapter = adapter;
   return info;
+}
+
+/**
+ * The backend name runs record in their identity: the device kind joins it on tensorflow
+ * ("tensorflow-cpu", "tensorflow-cuda"), so CPU and CUDA runs never stand in for each other;
+ * the other backends keep their plain name (wasm and cpu compute on the CPU only).
+ */
+export function runBackend(backend: string, device: string): string {
+  return backend === "tensorflow" ? `tensorflow-${device.split(":")[0]}` : backend;
 }
 
 /** What the last successful initEngine() set up. Throws before that. */

@@ -1,6 +1,7 @@
 // The hot elementwise chains of the model, behind one seam so the engine can swap in fused kernels
 // (with their own gradients) without touching the model. These are the reference definitions.
 import * as tf from "@tensorflow/tfjs";
+import { SPARSE_XENT } from "./tensorflow";
 
 /** PyTorch's F.rms_norm default eps for float32 (torch.finfo(float32).eps). */
 export const RMS_EPS = 1.1920928955078125e-7;
@@ -70,21 +71,30 @@ function onHostBackend(): boolean {
 }
 
 /**
- * Mean cross-entropy of soft-capped logits in one pass over the logits, without a one-hot over the
- * vocabulary: per row z = cap·l/√(l²+cap²), loss = logsumexp(z) − z[target], and the gradient
- * dL/dl = (softmax(z) − onehot)·cap³/(l²+cap²)^1.5 / N is computed in the same pass and saved, so the
- * backward pass is one multiply. On wasm the pass runs in JS (float64 inside, float32 out);
- * elsewhere the reference composite runs (see onHostBackend).
- * Targets must lie in [0, V) (the composite's one-hot silently gives backend-dependent values otherwise).
+ * Mean cross-entropy of soft-capped logits without a one-hot over the vocabulary: per row
+ * z = cap·l/√(l²+cap²), loss = logsumexp(z) − z[target], and the gradient
+ * dL/dl = (softmax(z) − onehot)·cap³/(l²+cap²)^1.5 / N is computed with the loss and saved, so the
+ * backward pass is one multiply. On wasm the pass runs in JS (float64 inside, float32 out); on
+ * tensorflow TensorFlow's SparseSoftmaxCrossEntropyWithLogits does the softmax part in one kernel;
+ * elsewhere (cpu, webgpu) the reference composite runs.
+ * Targets must lie in [0, V): checked here on wasm and tensorflow (the composite's one-hot silently
+ * gives backend-dependent values otherwise, and TensorFlow on CUDA gives NaN).
  */
 export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, cap: number): tf.Scalar {
-  if (!onHostBackend()) return softcapCrossEntropyReference(logits, targets, cap);
+  const backend = tf.getBackend();
+  if (backend !== "wasm" && backend !== "tensorflow") return softcapCrossEntropyReference(logits, targets, cap);
   const [N, V] = logits.shape;
   if (targets.shape[0] !== N) throw new Error(`softcapCrossEntropy: ${N} rows of logits but ${targets.shape[0]} targets`);
   const t = targets.dataSync();
   for (let i = 0; i < N; i++) {
     if (!(t[i] >= 0 && t[i] < V)) throw new Error(`softcapCrossEntropy: target ${t[i]} of row ${i} is not a class in [0, ${V})`);
   }
+  return backend === "wasm" ? softcapCrossEntropyJs(logits, t, cap) : softcapCrossEntropyTensorflow(logits, targets, cap);
+}
+
+/** The wasm path: one pass over the logits in JS. */
+function softcapCrossEntropyJs(logits: tf.Tensor2D, t: tf.TypedArray, cap: number): tf.Scalar {
+  const [N, V] = logits.shape;
   const fused = tf.customGrad((l, save) => {
     const x = (l as tf.Tensor).dataSync() as Float32Array;
     const grad = new Float32Array(N * V);
@@ -112,6 +122,22 @@ export function softcapCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, c
     const g = tf.tensor2d(grad, [N, V]);
     (save as tf.GradSaveFunc)([g]);
     return { value: tf.scalar(total / N), gradFunc: (dy, [gs]) => gs.mul(dy as tf.Tensor) };
+  });
+  return fused(logits) as tf.Scalar;
+}
+
+/** The tensorflow path: the soft cap as tensor ops, then TensorFlow's fused sparse softmax cross-entropy. */
+function softcapCrossEntropyTensorflow(logits: tf.Tensor2D, targets: tf.Tensor1D, cap: number): tf.Scalar {
+  const N = logits.shape[0];
+  const fused = tf.customGrad((l, save) => {
+    const [value, g] = tf.tidy(() => {
+      const inv = tf.rsqrt((l as tf.Tensor).square().add(cap * cap)); // 1/√(l²+cap²)
+      const z = (l as tf.Tensor).mul(inv).mul(cap);
+      const [rowLoss, softmaxMinusOnehot] = tf.engine().runKernel(SPARSE_XENT, { logits: z, labels: targets }, {}) as tf.Tensor[];
+      return [rowLoss.mean(), softmaxMinusOnehot.mul(inv.mul(inv).mul(inv).mul(cap * cap * cap / N))];
+    });
+    (save as tf.GradSaveFunc)([g]);
+    return { value, gradFunc: (dy, [gs]) => gs.mul(dy as tf.Tensor) };
   });
   return fused(logits) as tf.Scalar;
 }

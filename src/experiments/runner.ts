@@ -73,7 +73,7 @@ export function runDir(root: string, section: string, variant: string, seed: num
   return path.join(root, section, variant, `seed-${seed}`);
 }
 
-interface MetaOnDisk { identity?: string; finished?: string | null; preset?: string; layout?: string; seed?: number; steps?: number }
+interface MetaOnDisk { identity?: string; finished?: string | null; preset?: string; layout?: string; seed?: number; steps?: number; backend?: string }
 
 /** A run folder's meta.json, or null when it is missing or unreadable. */
 export function readRunMeta(dir: string): MetaOnDisk | null {
@@ -99,7 +99,7 @@ export function planSweep(opts: SweepOptions, identityOf: (r: RunRequest) => str
       const twin = meta ? null : finishedTwin(opts.root, req, want);
       if (twin) plans.push({ ...req, state: "copy", why: `same run already finished in ${twin}`, copyFrom: twin });
       else if (!meta) plans.push({ ...req, state: "todo", why: "not started" });
-      else if (meta.identity !== want) plans.push({ ...req, state: "stale", why: `identity ${String(meta.identity).slice(0, 12)} differs from ${want.slice(0, 12)} (config or code changed)` });
+      else if (meta.identity !== want) plans.push({ ...req, state: "stale", why: `identity ${String(meta.identity).slice(0, 12)} differs from ${want.slice(0, 12)} (config, code or backend changed; it ran on ${meta.backend ?? "?"})` });
       else if (meta.finished) plans.push({ ...req, state: "done", why: `finished ${meta.finished}` });
       else plans.push({ ...req, state: "resume", why: "interrupted: resumes from its last checkpoint" });
     }
@@ -221,7 +221,8 @@ export function checkStale(plans: PlannedRun[], replaceStale: boolean | undefine
     throw new Error(
       `${stale.length} finished run(s) no longer match their config or code version:\n` +
       stale.map((p) => `  ${p.dir}: ${p.why}`).join("\n") +
-      `\nrerun with --replace-stale to move them aside (kept as seed-N.stale-<time>) and train again, or use another --root`,
+      `\nrerun with --replace-stale to move them aside (kept as seed-N.stale-<time>) and train again, or use another --root` +
+      " (runs trained on another backend: --backend <that backend> reuses them)",
     );
   }
 }

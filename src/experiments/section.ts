@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runIdentity } from "../train";
+import { runBackend, runIdentity } from "../train";
 import { defaultRoot, runSweep, type RunRequest, type SweepResult } from "./runner";
 import { SweepProgress } from "./progress";
 import { sectionResults, type SectionResults } from "./results";
@@ -11,14 +11,20 @@ import { getSection, selectVariants } from "./sections";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "valemb.js");
 
-/** The backend `valemb train` children will pick (asked of `valemb doctor`, so the caller never loads tfjs). */
+/** What `valemb doctor` says the children will run on (asked in a child, so the caller never loads tfjs). */
+function askDoctor(forced: string | undefined, threads: number): { backend: string; device: string } {
+  const args = [BIN, "doctor", "--json", "--threads", String(threads), ...(forced ? ["--backend", forced] : [])];
+  const out = execFileSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const last = out.trim().split("\n").pop() ?? "{}";
+  const { backend, device } = JSON.parse(last) as { backend?: string; device?: string };
+  if (!backend || !device) throw new Error(`valemb doctor did not name a backend and device: ${out}`);
+  return { backend, device };
+}
+
+/** The backend `valemb train` children will pick (what to pass them as --backend). */
 export function childBackend(forced: string | undefined, threads: number): string {
   if (forced && forced !== "auto") return forced;
-  const out = execFileSync(process.execPath, [BIN, "doctor", "--json", "--threads", String(threads)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  const last = out.trim().split("\n").pop() ?? "{}";
-  const backend = (JSON.parse(last) as { backend?: string }).backend;
-  if (!backend) throw new Error(`valemb doctor did not name a backend: ${out}`);
-  return backend;
+  return askDoctor(undefined, threads).backend;
 }
 
 /**
@@ -26,7 +32,9 @@ export function childBackend(forced: string | undefined, threads: number): strin
  * data, backend and code version give the same identity, and anything else a different one.
  */
 export async function identityResolver(o: { preset: string; steps?: number; backend?: string; threads: number }): Promise<(r: RunRequest) => string> {
-  const backend = childBackend(o.backend, o.threads);
+  // Asked even when forced: tensorflow's device kind (cpu, cuda) is part of the identity.
+  const { backend: name, device } = askDoctor(o.backend, o.threads);
+  const backend = runBackend(name, device);
   return (r) => runIdentity({ preset: r.preset, layout: r.variant.layout, seed: r.seed, steps: r.steps, out: r.dir }, backend);
 }
 

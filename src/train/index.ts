@@ -13,6 +13,7 @@ export type { CheckpointState, TensorEntry } from "./checkpoint";
 export { speedrunOptimizer } from "./optimizer";
 export type { StepOptimizer, OptimizerFactory, OptimizerSettings } from "./optimizer";
 export { startEngine } from "./engine";
+export { runBackend } from "../engine";
 export type { EngineSummary } from "./engine";
 export { planTraining, parameterCounts, activationBytes, flopsPerStep, describePlan } from "./plan";
 export type { Plan, PlanInput } from "./plan";

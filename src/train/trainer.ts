@@ -516,7 +516,7 @@ export async function train(opts: TrainOptions): Promise<RunResult> {
   const lock = lockRunFolder(opts.out, opts.owner ?? commandLine());
   try {
     removeLeftovers(opts.out);
-    const folder = openRunFolder(opts.out, identityOf(run, engine.backend), opts.force);
+    const folder = openRunFolder(opts.out, identityOf(run, engine.runBackend), opts.force);
     if (folder.existing?.finished) return finishedRunResult(folder, folder.existing, run.totalSteps, engine.backend);
 
     const session = new TrainingSession(run, opts, engine, folder, loader);

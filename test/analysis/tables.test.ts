@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -64,4 +65,17 @@ test("ranking and group tables", () => {
   assert.deepEqual(gt.columns.slice(0, 3), ["n", "nCrossed", "crossingTimeMean"]);
   assert.deepEqual((gt.values as number[][])[0].slice(0, 3), [3, 2, 12.5]);
   assert.match(toHtml(gt, { indexName: "group" }), /<th>group<\/th>/);
+});
+
+test("making a danfo table neither loads libtensorflow nor switches tfjs's backend (even with tfjs-node installed)", () => {
+  // A fresh process: in this one another test may already have loaded a backend.
+  const script = `
+    const tf = require("@tensorflow/tfjs");
+    tf.setBackend("cpu").then(() => {
+      require("./src/analysis").frame(["a"], { x: [1] });
+      console.log(JSON.stringify({ backend: tf.getBackend(), tensorflow: Boolean(tf.findBackendFactory("tensorflow")) }));
+    });`;
+  const root = path.resolve(__dirname, "../..");
+  const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: root, encoding: "utf8" });
+  assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), { backend: "cpu", tensorflow: false });
 });

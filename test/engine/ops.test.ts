@@ -3,6 +3,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine, rmsNorm, reluSquared, rotary, softcapCrossEntropy, referenceOps } from "../../src/engine";
+import { BACKENDS_HERE, useBackend } from "./backends-here";
 
 before(async () => { await initEngine({ backend: "wasm", threads: 2 }); });
 
@@ -44,40 +45,47 @@ test("reluSquared (custom gradient) is bit-identical to the reference composite:
   });
 });
 
-test("softcapCrossEntropy (one fused pass) equals the reference composite: loss and gradient", () => {
-  for (const [N, V, cap] of [[37, 130, 15], [8, 512, 15], [5, 7, 2]] as const) {
-    tf.tidy(() => {
-      const logits = tf.randomNormal([N, V], 0, 8, "float32", N) as tf.Tensor2D; // |l| up to ~cap: the cap bends
-      const targets = tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 31 + 3) % V), "int32");
-      const dy = tf.scalar(0.7);
-      const loss = softcapCrossEntropy(logits, targets, cap), lossRef = referenceOps.softcapCrossEntropy(logits, targets, cap);
-      assert.ok(Math.abs(loss.dataSync()[0] - lossRef.dataSync()[0]) <= 2e-6 * Math.abs(lossRef.dataSync()[0]), `loss ${N}x${V}`);
-      const g = tf.grad((l: tf.Tensor) => softcapCrossEntropy(l as tf.Tensor2D, targets, cap).mul(dy))(logits);
-      const gRef = tf.grad((l: tf.Tensor) => referenceOps.softcapCrossEntropy(l as tf.Tensor2D, targets, cap).mul(dy))(logits);
-      const scale = gRef.abs().max().dataSync()[0];
-      assert.ok(maxDiff(g, gRef) <= 1e-5 * scale, `grad ${N}x${V}: ${maxDiff(g, gRef)} vs scale ${scale}`);
-    });
-  }
-});
-
-test("softcapCrossEntropy: a target outside the vocabulary is an error naming the row", () => {
-  tf.tidy(() => {
-    const logits = tf.randomNormal([3, 10], 0, 4, "float32", 9) as tf.Tensor2D;
-    assert.throws(() => softcapCrossEntropy(logits, tf.tensor1d([2, -1, 3], "int32"), 15), /target -1 of row 1 is not a class in \[0, 10\)/);
-    assert.throws(() => softcapCrossEntropy(logits, tf.tensor1d([2, 1, 10], "int32"), 15), /target 10 of row 2/);
+for (const backend of BACKENDS_HERE) {
+  test(`softcapCrossEntropy (fused, no one-hot) on ${backend} equals the reference composite: loss and gradient`, async () => {
+    await useBackend(backend);
+    for (const [N, V, cap] of [[37, 130, 15], [8, 512, 15], [5, 7, 2]] as const) {
+      tf.tidy(() => {
+        const logits = tf.randomNormal([N, V], 0, 8, "float32", N) as tf.Tensor2D; // |l| up to ~cap: the cap bends
+        const targets = tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 31 + 3) % V), "int32");
+        const dy = tf.scalar(0.7);
+        const loss = softcapCrossEntropy(logits, targets, cap), lossRef = referenceOps.softcapCrossEntropy(logits, targets, cap);
+        assert.ok(Math.abs(loss.dataSync()[0] - lossRef.dataSync()[0]) <= 2e-6 * Math.abs(lossRef.dataSync()[0]), `loss ${N}x${V}`);
+        const g = tf.grad((l: tf.Tensor) => softcapCrossEntropy(l as tf.Tensor2D, targets, cap).mul(dy))(logits);
+        const gRef = tf.grad((l: tf.Tensor) => referenceOps.softcapCrossEntropy(l as tf.Tensor2D, targets, cap).mul(dy))(logits);
+        const scale = gRef.abs().max().dataSync()[0];
+        assert.ok(maxDiff(g, gRef) <= 1e-5 * scale, `grad ${N}x${V}: ${maxDiff(g, gRef)} vs scale ${scale}`);
+      });
+    }
   });
-});
 
-test("softcapCrossEntropy records far fewer kernels than the composite", async () => {
-  const logits = tf.randomNormal([16, 64]) as tf.Tensor2D, targets = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i), "int32");
-  const kernels = async (f: typeof softcapCrossEntropy) =>
-    (await tf.profile(() => tf.grad((l: tf.Tensor) => f(l as tf.Tensor2D, targets, 15))(logits))).kernels.length;
-  const fused = await kernels(softcapCrossEntropy), ref = await kernels(referenceOps.softcapCrossEntropy);
-  assert.ok(fused * 3 < ref, `fused ${fused} kernels vs reference ${ref}`);
-  tf.dispose([logits, targets]);
-});
+  test(`softcapCrossEntropy on ${backend}: a target outside the vocabulary is an error naming the row`, async () => {
+    await useBackend(backend);
+    tf.tidy(() => {
+      const logits = tf.randomNormal([3, 10], 0, 4, "float32", 9) as tf.Tensor2D;
+      assert.throws(() => softcapCrossEntropy(logits, tf.tensor1d([2, -1, 3], "int32"), 15), /target -1 of row 1 is not a class in \[0, 10\)/);
+      assert.throws(() => softcapCrossEntropy(logits, tf.tensor1d([2, 1, 10], "int32"), 15), /target 10 of row 2/);
+    });
+  });
 
-test("rotary (one pass each way) equals the reference composite: values and gradients", () => {
+  test(`softcapCrossEntropy on ${backend} records far fewer kernels than the composite`, async () => {
+    await useBackend(backend);
+    const logits = tf.randomNormal([16, 64]) as tf.Tensor2D, targets = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i), "int32");
+    const kernels = async (f: typeof softcapCrossEntropy) =>
+      (await tf.profile(() => tf.grad((l: tf.Tensor) => f(l as tf.Tensor2D, targets, 15))(logits))).kernels.map((k) => k.name);
+    const fused = await kernels(softcapCrossEntropy), ref = await kernels(referenceOps.softcapCrossEntropy);
+    assert.ok(fused.length * 3 < ref.length, `fused ${fused.length} kernels vs reference ${ref.length}`);
+    assert.ok(ref.includes("OneHot") && !fused.includes("OneHot"), `no [N, vocab] one-hot: ${fused.join(" ")}`);
+    tf.dispose([logits, targets]);
+  });
+}
+
+test("rotary (one pass each way) equals the reference composite: values and gradients", async () => {
+  await useBackend("wasm");
   tf.tidy(() => {
     const T = 12, hd = 8;
     const theta = tf.tensor2d(Array.from({ length: T * hd }, (_, i) => Math.floor(i / hd) * 0.37 * ((i % (hd / 2)) + 1)), [T, hd]);

@@ -2,7 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseBackendRequest, selectBackend, type BackendName, type Candidate, type ProbeResult } from "../../src/engine/select";
-import { loadTfjsNode } from "../../src/engine/backends";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { loadTfjsNode, noCudaReason } from "../../src/engine/backends";
 
 interface Fake extends Candidate { started: number; probedForced: boolean[] }
 
@@ -89,13 +91,19 @@ test("backend requests are validated with the source named", () => {
   assert.throws(() => parseBackendRequest("gpu", "VALEMB_BACKEND"), /VALEMB_BACKEND: unknown backend 'gpu' \(expected one of auto, tensorflow, webgpu, wasm, cpu\)/);
 });
 
-test("danfojs-node's tfjs-node alias is not mistaken for tfjs-node", () => {
+test("the node_modules/@tensorflow/tfjs-node slot holds the real package or nothing; danfojs-node gets the project's tfjs", () => {
+  let rootName: string | null = null;
+  try { rootName = require("@tensorflow/tfjs-node/package.json").name; } catch { /* absent: npm ci on a machine without internet */ }
+  if (rootName !== null) assert.equal(rootName, "@tensorflow/tfjs-node", "package.json's override must not put an alias into the real package's slot");
+  const danfoDir = path.dirname(require.resolve("danfojs-node/package.json"));
+  const forDanfo = fs.realpathSync(require.resolve("@tensorflow/tfjs-node", { paths: [danfoDir] }));
+  assert.equal(forDanfo, path.resolve(__dirname, "../../shims/tfjs-for-danfo/index.js"));
   const r = loadTfjsNode("@tensorflow/tfjs-node");
-  if (r.ok) return; // a machine with the real package
-  assert.match(r.reason!, /^tfjs-node not installed/);
-  let aliased = false;
-  try { aliased = require("@tensorflow/tfjs-node/package.json").name === "@tensorflow/tfjs"; } catch { /* absent */ }
-  if (aliased) assert.match(r.reason!, /node_modules\/@tensorflow\/tfjs-node is danfojs-node's alias to @tensorflow\/tfjs@4\.22\.0/);
-  const gpu = loadTfjsNode("@tensorflow/tfjs-node-gpu");
-  if (!gpu.ok) assert.match(gpu.reason!, /^tfjs-node-gpu (not installed|.*failed to load)/);
+  if (!r.ok) assert.match(r.reason!, /^tfjs-node (not installed|.*failed to load)/);
+});
+
+test("the no-CUDA hint fits the libtensorflow that loaded", () => {
+  assert.match(noCudaReason("2.9.1"), /2\.9\.1 \(tfjs-node-gpu's download\) needs CUDA 11\.2 \+ cuDNN 8\.1 and predates Hopper GPUs; scripts\/setup\/tfjs-node\.sh --device cuda/);
+  assert.doesNotMatch(noCudaReason("2.21.0"), /11\.2/);
+  assert.match(noCudaReason("2.21.0"), /libtensorflow 2\.21\.0 needs the CUDA and cuDNN libraries/);
 });

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SECTIONS, acquireLock, planSweep, sectionResults, selectVariants, type RunRequest } from "../../src/experiments";
+import { runBackend, runIdentity } from "../../src/train";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const valemb = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, "bin", "valemb.js"), ...args], { cwd: REPO, encoding: "utf8" });
@@ -123,4 +124,17 @@ test("selectVariants: names, or 'headline' for the variants behind a section's h
   assert.throws(() => selectVariants(SECTIONS.shifting, "headline"), /section 'shifting' has no headline variants \(sections with some: adding, removing, sharing\)/);
   for (const spec of Object.values(SECTIONS)) for (const name of spec.headline) assert.ok(spec.variants.some((v) => v.name === name), `${spec.name}: ${name}`);
   assert.throws(() => selectVariants(SECTIONS.adding, "add-1,nope"), /section 'adding' has no variant 'nope'/);
+});
+
+test("run identities: the committed wasm runs keep theirs; tensorflow's names its device kind, so CPU and CUDA runs differ", () => {
+  assert.equal(runBackend("wasm", "cpu"), "wasm");
+  assert.equal(runBackend("tensorflow", "cpu"), "tensorflow-cpu");
+  assert.equal(runBackend("tensorflow", "cuda:NVIDIA H100 80GB HBM3"), "tensorflow-cuda");
+  const dir = path.join(REPO, "data", "runs", "adding", "baseline", "seed-0");
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, "meta.json"), "utf8"));
+  const opts = { preset: meta.preset, layout: meta.layout, seed: meta.seed, steps: meta.steps, out: dir };
+  assert.equal(meta.backend, "wasm");
+  assert.equal(runIdentity(opts, runBackend("wasm", "cpu")), meta.identity);
+  const onCpu = runIdentity(opts, runBackend("tensorflow", "cpu")), onCuda = runIdentity(opts, runBackend("tensorflow", "cuda:GPU"));
+  assert.equal(new Set([meta.identity, onCpu, onCuda]).size, 3);
 });

@@ -5,11 +5,13 @@ import * as engine from "../../engine";
 
 const USAGE = `usage: valemb doctor [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--json]
 
-Starts the engine as a training run would and reports the backend in use, its threads, SIMD,
-the TensorFlow.js version, and why each better backend was skipped.
+Starts the engine as a training run would and reports the backend in use, the device it computes
+on, its library, threads, SIMD, the TensorFlow.js version, and why each better backend was skipped.
+auto tries tensorflow on CUDA, WebGPU on a real GPU, tensorflow on the CPU, wasm, then cpu.
   --backend   force a backend (default: VALEMB_BACKEND, else auto)
-  --threads   wasm threads (default: VALEMB_THREADS, else the number of cores)
-  --json      print one JSON object {"backend","threads","simd","tfjs","skipped"[,"adapter"]}`;
+  --threads   wasm threads / libtensorflow intra-op threads (default: VALEMB_THREADS, else the number of cores)
+  --json      print one JSON object {"backend","device","library","threads","simd","tfjs","skipped"[,"adapter"]}
+              device: "cpu", "cuda:<GPU name>" or "webgpu:<adapter>"`;
 
 export const command: Command = {
   summary: "show the compute backend, threads and SIMD, and why better backends were skipped",
@@ -20,7 +22,7 @@ export const command: Command = {
     const threads = values.threads;
     const info = await engine.initEngine({ backend, threads });
     const report: Record<string, unknown> = {
-      backend: info.backend, threads: info.threads, simd: info.simd, tfjs: info.tfjs, skipped: info.skipped,
+      backend: info.backend, device: info.device, library: info.library, threads: info.threads, simd: info.simd, tfjs: info.tfjs, skipped: info.skipped,
     };
     if (info.adapter) report.adapter = info.adapter;
     if (values.json) {
@@ -28,6 +30,8 @@ export const command: Command = {
     } else {
       const lines = [
         `backend   ${info.backend}`,
+        `device    ${info.device}`,
+        `library   ${info.library}`,
         `threads   ${info.threads}`,
         `simd      ${info.simd === null ? "n/a" : info.simd ? "yes" : "no"}`,
         `tfjs      ${info.tfjs}`,

@@ -1,0 +1,82 @@
+// The native TensorFlow backend (tfjs-node / tfjs-node-gpu): its process environment, which must be
+// set before libtensorflow loads, what it runs on, and the kernels the engine adds to it.
+import { execFileSync } from "node:child_process";
+import * as tf from "@tensorflow/tfjs";
+
+/** The parts of tfjs-node's NodeJSKernelBackend used here (tfjs-node 4.22.0). */
+interface NodeBackend {
+  isUsingGpuDevice?: boolean;
+  binding: { TF_Version: string; TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number };
+  executeMultipleOutputs(name: string, attrs: object[], inputs: object[], numOutputs: number): object[];
+}
+
+/** Threads libtensorflow was started with in this process (null until it loads). */
+let loadedThreads: number | null = null;
+
+/**
+ * Environment for libtensorflow, read once when it loads: `threads` intra-op threads and one inter-op
+ * thread (tfjs runs one op at a time, and more inter-op threads only oversubscribe the cores), no
+ * INFO/WARNING lines on stderr (they would break `--json-progress`), and no oneDNN kernels (their
+ * choice depends on the machine, which would make results machine-dependent).
+ */
+export function tensorflowEnv(threads: number): Record<string, string> {
+  return {
+    TF_NUM_INTRAOP_THREADS: String(threads),
+    TF_NUM_INTEROP_THREADS: "1",
+    TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL || "2",
+    TF_ENABLE_ONEDNN_OPTS: process.env.TF_ENABLE_ONEDNN_OPTS || "0",
+  };
+}
+
+/** Sets tensorflowEnv(threads) before the first load; later calls only report the threads it loaded with. */
+export function prepareTensorflowEnv(threads: number): number {
+  if (loadedThreads === null) {
+    Object.assign(process.env, tensorflowEnv(threads));
+    loadedThreads = threads;
+  }
+  return loadedThreads;
+}
+
+function nodeBackend(): NodeBackend {
+  return tf.findBackend("tensorflow") as unknown as NodeBackend;
+}
+
+/** The first NVIDIA GPU's name from nvidia-smi ("GPU" when it cannot say). */
+function gpuName(): string {
+  try {
+    const out = execFileSync("nvidia-smi", ["--query-gpu=name", "--format=csv,noheader"], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"] });
+    return out.trim().split("\n")[0].trim() || "GPU";
+  } catch {
+    return "GPU";
+  }
+}
+
+/** What the running tensorflow backend computes on ("cpu" or "cuda:<GPU name>") and its library version. */
+export function tensorflowDevice(): { device: string; library: string } {
+  const b = nodeBackend();
+  return { device: b.isUsingGpuDevice ? `cuda:${gpuName()}` : "cpu", library: `libtensorflow ${b.binding.TF_Version}` };
+}
+
+/** Kernel name of TensorFlow's fused sparse softmax cross-entropy, registered on the tensorflow backend. */
+export const SPARSE_XENT = "ValembSparseSoftmaxCrossEntropy";
+
+/**
+ * Registers TensorFlow's SparseSoftmaxCrossEntropyWithLogits (per-row loss and softmax − onehot in one
+ * kernel, no one-hot tensor) as a tfjs kernel of the tensorflow backend. Returns the names added.
+ */
+export function installTensorflowKernels(): string[] {
+  if (tf.getKernel(SPARSE_XENT, "tensorflow")) return [SPARSE_XENT];
+  tf.registerKernel({
+    kernelName: SPARSE_XENT,
+    backendName: "tensorflow",
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as NodeBackend;
+      const attrs = [
+        { name: "T", type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT },
+        { name: "Tlabels", type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_INT32 },
+      ];
+      return b.executeMultipleOutputs("SparseSoftmaxCrossEntropyWithLogits", attrs, [inputs.logits!, inputs.labels!], 2) as unknown as tf.TensorInfo[];
+    },
+  });
+  return [SPARSE_XENT];
+}
