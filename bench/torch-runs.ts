@@ -1,4 +1,4 @@
-// npx tsx bench/torch-runs.ts [--section adding --variants baseline,add-2 --seeds 5 --python .venv/bin/python --threads 1]
+// npx tsx bench/torch-runs.ts [--section adding --variants baseline,add-2 --seeds 5 --python .venv/bin/python --threads 1] [--compare]
 // The framework check of issue 16: the section's variants trained in PyTorch (bench/torch_train.py) from
 // the same initial weights, batches and validation set as `valemb train --preset tiny-long`, into
 // data/runs-tiny-long-torch/<section>/<variant>/seed-<n>/ in valemb's run-folder format. Seed-major;
@@ -10,7 +10,8 @@ import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { TokenLoader, loadValidationSet, openDataset } from "../src/data";
-import { getSection, readRunMeta, runDir, selectVariants } from "../src/experiments";
+import { frameworkComparison, frameworkTable, getSection, readRunMeta, runDir, sectionResults, selectVariants, type SectionSpec, type Variant } from "../src/experiments";
+import { toText } from "../src/analysis";
 import { GPT, modelConfig } from "../src/model";
 import { DEFAULT_DATA_DIR, TRAIN_PRESETS } from "../src/train";
 import { writeBatches } from "./io";
@@ -45,6 +46,24 @@ async function writeInputs(dir: string, layout: string, seed: number, steps: num
   };
 }
 
+/** Final losses and paired differences of both frameworks side by side, and whether they agree. */
+function compare(spec: SectionSpec, variants: Variant[], tfjsRoot: string, torchRoot: string): number {
+  const ours = sectionResults(spec, { root: tfjsRoot, variants }), theirs = sectionResults(spec, { root: torchRoot, variants });
+  const rows = frameworkComparison(ours, theirs);
+  console.log(`${spec.name}, ${PRESET}: tfjs runs under ${path.relative(ROOT, tfjsRoot)}, PyTorch runs under ${path.relative(ROOT, torchRoot)} (final validation loss; Δ = variant − baseline, paired by seed)`);
+  console.log(toText(frameworkTable(rows), { digits: 4 }));
+  for (const r of rows) {
+    if (r.frameworkDiff !== null && r.seedStd !== null) {
+      console.log(`${r.variant}: tfjs − PyTorch ${r.frameworkDiff.toFixed(4)} over ${r.seeds.length} seeds, seed std ${r.seedStd.toFixed(4)}: ${Math.abs(r.frameworkDiff) <= r.seedStd ? "within" : "outside"} the seed noise`);
+    }
+    if (r.oursVsBaseline && r.theirsVsBaseline) {
+      const same = Math.sign(r.oursVsBaseline.mean) === Math.sign(r.theirsVsBaseline.mean);
+      console.log(`${r.variant} vs baseline: tfjs ${r.oursVsBaseline.mean.toFixed(4)} (p ${r.oursVsBaseline.p.toFixed(3)}), PyTorch ${r.theirsVsBaseline.mean.toFixed(4)} (p ${r.theirsVsBaseline.p.toFixed(3)}): ${same ? "same sign" : "opposite signs"}`);
+    }
+  }
+  return 0;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -53,6 +72,8 @@ async function main(): Promise<number> {
       root: { type: "string", default: path.join(ROOT, `data/runs-${PRESET}-torch`) },
       steps: { type: "string", default: String(TRAIN_PRESETS[PRESET].steps) }, // fewer only to try the pipeline
       "eval-every": { type: "string", default: String(TRAIN_PRESETS[PRESET].evalEvery) },
+      compare: { type: "boolean", default: false }, // print tfjs vs PyTorch for what both finished, train nothing
+      "tfjs-root": { type: "string", default: path.join(ROOT, `data/runs-${PRESET}`) },
     },
   });
   const seeds = Number(values.seeds), threads = Number(values.threads), steps = Number(values.steps), evalEvery = Number(values["eval-every"]);
@@ -63,6 +84,7 @@ async function main(): Promise<number> {
   await tf.setBackend("cpu");
   const spec = getSection(values.section!);
   const variants = selectVariants(spec, values.variants);
+  if (values.compare) return compare(spec, variants, values["tfjs-root"]!, values.root!);
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   for (let seed = 0; seed < seeds; seed++) {
     for (const v of variants) {

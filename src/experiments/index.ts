@@ -21,6 +21,6 @@ export {
   tTestFigures, tTestGroups, tTestTable, tTestWelch,
 } from "./published";
 export {
-  HEADLINE_PRESET, finalScalarTable, headlineResults, pairedComparison, pairedFindings, pairedSummaryHtml, pairedTable, powerEstimate, runSeed, variantScalarGrids,
+  HEADLINE_PRESET, finalScalarTable, frameworkComparison, frameworkTable, headlineResults, pairedComparison, pairedFindings, pairedSummaryHtml, pairedTable, powerEstimate, runSeed, variantScalarGrids,
 } from "./paired";
-export type { PairedRow, PowerEstimate } from "./paired";
+export type { FrameworkRow, PairedRow, PowerEstimate } from "./paired";

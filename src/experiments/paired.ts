@@ -188,3 +188,60 @@ export function headlineResults(section: string, root = defaultRoot(HEADLINE_PRE
   const finished = fs.existsSync(baselineDir) && fs.readdirSync(baselineDir).some((d) => /^seed-\d+$/.test(d) && readRunMeta(path.join(baselineDir, d))?.finished);
   return finished ? sectionResults(spec, { root, variants: selectVariants(spec, HEADLINE) }) : null;
 }
+
+export interface FrameworkRow {
+  variant: string;
+  /** Seeds finished in both frameworks. */
+  seeds: number[];
+  /** Final loss per common seed, ours and theirs. */
+  ours: number[];
+  theirs: number[];
+  oursMean: number | null;
+  theirsMean: number | null;
+  /** Mean of ours − theirs over the common seeds, and the seed spread (std over seeds, ours) to compare it with. */
+  frameworkDiff: number | null;
+  seedStd: number | null;
+  /** Paired Δ vs the baseline in each framework (null for the baseline or < 2 pairs). */
+  oursVsBaseline: { mean: number; ciLow: number; ciHigh: number; p: number } | null;
+  theirsVsBaseline: { mean: number; ciLow: number; ciHigh: number; p: number } | null;
+}
+
+/**
+ * The same variants and seeds trained by two frameworks (our tfjs engine and PyTorch): final losses side
+ * by side, their difference against the seed noise, and each framework's paired difference from the baseline.
+ */
+export function frameworkComparison(ours: SectionResults, theirs: SectionResults): FrameworkRow[] {
+  const bySeed = (r: SectionResults, name: string) => finalsBySeed(r.variants.find((v) => v.variant.name === name)?.runs ?? []);
+  const paired = (r: SectionResults, name: string) => {
+    const row = pairedComparison(r).find((x) => x.variant === name);
+    return row && row.p !== null ? { mean: row.meanDiff!, ciLow: row.ciLow!, ciHigh: row.ciHigh!, p: row.p } : null;
+  };
+  const names = ours.variants.map((v) => v.variant.name).filter((n) => theirs.variants.some((v) => v.variant.name === n));
+  return names.map((name) => {
+    const a = bySeed(ours, name), b = bySeed(theirs, name);
+    const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
+    const oa = seeds.map((s) => a.get(s)!), tb = seeds.map((s) => b.get(s)!);
+    const avg = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
+    const sd = oa.length >= 2 ? Math.sqrt(oa.reduce((s, x) => s + (x - avg(oa)!) ** 2, 0) / (oa.length - 1)) : null;
+    return {
+      variant: name, seeds, ours: oa, theirs: tb, oursMean: avg(oa), theirsMean: avg(tb),
+      frameworkDiff: avg(oa.map((x, i) => x - tb[i])), seedStd: sd,
+      oursVsBaseline: name === ours.spec.baseline ? null : paired(ours, name), theirsVsBaseline: name === theirs.spec.baseline ? null : paired(theirs, name),
+    };
+  });
+}
+
+/** The framework comparison as a table (danfo). */
+export function frameworkTable(rows: FrameworkRow[], names: { ours: string; theirs: string } = { ours: "tfjs", theirs: "torch" }) {
+  return frame(rows.map((r) => r.variant), {
+    seeds: rows.map((r) => r.seeds.length),
+    [`${names.ours} final`]: rows.map((r) => r.oursMean),
+    [`${names.theirs} final`]: rows.map((r) => r.theirsMean),
+    [`${names.ours} − ${names.theirs}`]: rows.map((r) => r.frameworkDiff),
+    "seed std": rows.map((r) => r.seedStd),
+    [`${names.ours} Δ vs baseline`]: rows.map((r) => r.oursVsBaseline?.mean ?? null),
+    [`${names.ours} paired p`]: rows.map((r) => r.oursVsBaseline?.p ?? null),
+    [`${names.theirs} Δ vs baseline`]: rows.map((r) => r.theirsVsBaseline?.mean ?? null),
+    [`${names.theirs} paired p`]: rows.map((r) => r.theirsVsBaseline?.p ?? null),
+  });
+}

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  SECTIONS, finalScalarTable, pairedComparison, pairedFindings, pairedSummaryHtml, powerEstimate, scalarFigures, sectionResults, selectVariants,
+  SECTIONS, finalScalarTable, frameworkComparison, frameworkTable, pairedComparison, pairedFindings, pairedSummaryHtml, powerEstimate, scalarFigures, sectionResults, selectVariants,
 } from "../../src/experiments";
 import { pairedTTest, seedsForDifference } from "../../src/analysis";
 
@@ -93,4 +93,29 @@ test("the committed tiny runs hold no scalars: no scalar charts, and the paired 
   const rows = pairedComparison(results);
   assert.ok(rows.length > 0 && rows.every((r) => r.seeds.length === 3));
   assert.ok(pairedFindings(results).some((s) => /recorded no learned scalars/.test(s)));
+});
+
+test("frameworkComparison: the same seeds in two frameworks, their gap against the seed noise, each one's paired Δ", () => {
+  const a = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-fw-a-")), b = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-fw-b-"));
+  try {
+    const offset = [0, 0.02, -0.01];
+    for (let s = 0; s < 3; s++) {
+      writeRun(a, "baseline", s, 4.2 + offset[s], 0.6);
+      writeRun(a, "add-2", s, 4.19 + offset[s], 0.6);
+      writeRun(b, "baseline", s, 4.201 + offset[s], 0.6);
+      writeRun(b, "add-2", s, 4.192 + offset[s] + (s === 1 ? 0.001 : 0), 0.6);
+    }
+    writeRun(a, "add-1", 0, 4.1, 0.6); // only in one framework: left out
+    const variants = selectVariants(spec, "headline");
+    const rows = frameworkComparison(sectionResults(spec, { root: a, variants }), sectionResults(spec, { root: b, variants }));
+    assert.deepEqual(rows.map((r) => r.variant), ["baseline", "add-2"]);
+    assert.ok(Math.abs(rows[0].frameworkDiff! - -0.001) < 1e-9 && rows[0].seedStd! > 0.01);
+    assert.equal(rows[0].oursVsBaseline, null);
+    assert.ok(rows[1].oursVsBaseline!.mean < 0 && rows[1].theirsVsBaseline!.mean < 0, "same sign");
+    assert.ok(Math.abs(rows[1].theirsVsBaseline!.mean - (-0.009 + 0.001 / 3)) < 1e-6);
+    assert.deepEqual(frameworkTable(rows).columns.slice(0, 3), ["seeds", "tfjs final", "torch final"]);
+  } finally {
+    fs.rmSync(a, { recursive: true, force: true });
+    fs.rmSync(b, { recursive: true, force: true });
+  }
 });
