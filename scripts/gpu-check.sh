@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# GPU check: prints the WebGPU adapter and runs a short `medium`-preset training benchmark on
-# synthetic tokens (ms/step, tokens/s, peak memory), on webgpu and on tfjs-node-gpu when present.
-# Made for a lent GPU machine with no internet and minutes of time, so it carries what such a
-# machine lacks (Node, the bundled benchmark with dawn.node, the Vulkan loader libvulkan1):
+# GPU check, one call on a machine with an NVIDIA GPU and no network: the doctor, the planner for the
+# GPU's memory, then short trainings on synthetic tokens at the one-gpu preset and at medium's shape
+# (medium's 16 × 1024 blocks at a sequence length that fits), on tensorflow (CUDA, when
+# tfjs-node-gpu is installed) and on webgpu; each prints ms/step, tokens/s, peak memory next to the
+# planner's, and model FLOP utilization (MFU). Carries what such a machine may lack (Node, the bundled
+# benchmark with dawn.node, the Vulkan loader libvulkan1), about 45 MB, well under 64 MiB:
 #
-#   scripts/gpu-check.sh --prepare     here, with internet: fills .gpu/ (about 45 MB)
-#   scripts/gpu-check.sh               there (carry .gpu/): one quick run, then the sized one
+#   scripts/gpu-check.sh --prepare     here, with internet: fills .gpu/
+#   scripts/gpu-check.sh               there (carry .gpu/; npm ci there gives doctor and plan too)
 #
-# Env for the sized run: PRESET (medium) LAYERS (16) SEQ (1024) BATCH (1) STEPS (5)
-# MAX_SECONDS (120, per run) ALLOW_FALLBACK=1 (benchmark a software adapter such as lavapipe).
-# QUICK=0 skips the quick 2-layer run that first makes sure there is a number at all.
+# Env: STEPS (5) MAX_SECONDS (120, per run) ONE_GPU_SEQ (8192) MEDIUM_SEQ (8192) BATCH (1)
+# PEAK_TFLOPS (494.7: H100/H200 SXM dense TF32, for MFU) ALLOW_FALLBACK=1 (benchmark a software
+# adapter such as lavapipe) QUICK=0 (skip the quick 2-layer run that first makes sure there is a number at all).
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -104,16 +106,32 @@ run_bench() { # label, seconds, args...
 
 fallback=(); [ "${ALLOW_FALLBACK:-0}" = 1 ] && fallback=(--allow-fallback)
 max="${MAX_SECONDS:-120}"
-sized=(--preset "${PRESET:-medium}" --seq "${SEQ:-1024}" --batch "${BATCH:-1}" --steps "${STEPS:-5}" --max-seconds "$max")
-[ -n "${LAYERS:-}" ] && sized+=(--layers "$LAYERS")
+common=(--batch "${BATCH:-1}" --steps "${STEPS:-5}" --max-seconds "$max" --peak-tflops "${PEAK_TFLOPS:-494.7}")
 status=0
-if [ "${QUICK:-1}" = 1 ]; then
-  run_bench "webgpu quick" 90 --backend webgpu --preset "${PRESET:-medium}" --layers 2 --seq 256 --steps 3 --max-seconds 60 "${fallback[@]}" || status=1
-fi
-run_bench "webgpu" $((max + 60)) --backend webgpu "${sized[@]}" "${fallback[@]}" || status=1
-if "${bench[0]}" -e 'require.resolve("@tensorflow/tfjs-node-gpu")' >/dev/null 2>&1; then
-  run_bench "tfjs-node-gpu" $((max + 60)) --backend tensorflow "${sized[@]}" || status=1
+
+# doctor and planner need the sources (npm ci there); the bundle alone runs only the benchmark
+if [ -d "$repo/node_modules/tsx" ]; then
+  echo "== doctor"
+  (cd "$repo" && "$node" bin/valemb.js doctor) || status=1
+  gib=""
+  command -v nvidia-smi >/dev/null && gib="$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -1 | awk '{printf "%.1f", $1/1024}')"
+  for preset in one-gpu medium; do
+    echo "== plan: $preset on ${gib:-80 (no nvidia-smi; assumed)} GiB"
+    (cd "$repo" && "$node" bin/valemb.js plan --preset "$preset" --device-memory-gib "${gib:-80}")
+  done
 else
-  echo "== tfjs-node-gpu: not installed here (skipped)"
+  echo "== doctor, plan: skipped (no node_modules here; npm ci adds them)"
 fi
+
+backends=(webgpu)
+if "${bench[0]}" -e 'require.resolve("@tensorflow/tfjs-node-gpu")' >/dev/null 2>&1; then backends=(tensorflow webgpu)
+else echo "== tensorflow (CUDA): tfjs-node-gpu not installed here (skipped)"; fi
+for backend in "${backends[@]}"; do
+  extra=(); [ "$backend" = webgpu ] && extra=("${fallback[@]}")
+  if [ "${QUICK:-1}" = 1 ]; then
+    run_bench "$backend quick" 90 --backend "$backend" --preset one-gpu --layers 2 --seq 256 --steps 3 --max-seconds 60 "${extra[@]}" || status=1
+  fi
+  run_bench "$backend one-gpu" $((max + 60)) --backend "$backend" --preset one-gpu --seq "${ONE_GPU_SEQ:-8192}" "${common[@]}" "${extra[@]}" || status=1
+  run_bench "$backend medium shape" $((max + 60)) --backend "$backend" --preset medium --seq "${MEDIUM_SEQ:-8192}" "${common[@]}" "${extra[@]}" || status=1
+done
 exit "$status"

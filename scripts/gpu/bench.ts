@@ -1,5 +1,5 @@
 // A short training benchmark of the GPT on synthetic tokens: prints the device, what ran, ms/step,
-// tokens/s and peak memory. Run by scripts/gpu-check.sh (on a GPU machine) or directly:
+// tokens/s, peak memory, the planner's peak for the same step, and model FLOP utilization. Run by scripts/gpu-check.sh (on a GPU machine) or directly:
 //   node --import tsx scripts/gpu/bench.ts --backend webgpu --preset medium --layers 4 --seq 512
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
@@ -7,9 +7,11 @@ import { initWebGPU, probeWebGPU, releaseWebGPU } from "../../src/engine/webgpu"
 import { initEngine, type BackendRequest } from "../../src/engine";
 import { GPT, modelConfig, parseLayout, formatLayout, type GPTConfig } from "../../src/model";
 import { SpeedrunOptimizer } from "../../src/optim";
+import { flopsPerStep, planTraining } from "../../src/train/plan";
 
-const USAGE = `usage: bench.ts [--backend webgpu|tensorflow|wasm|cpu] [--preset medium|tiny|smoke] [--layers N]
-                [--seq T] [--batch B] [--steps S] [--max-seconds S] [--allow-fallback]`;
+const USAGE = `usage: bench.ts [--backend webgpu|tensorflow|wasm|cpu] [--preset medium|one-gpu|tiny|smoke] [--layers N]
+                [--seq T] [--batch B] [--steps S] [--max-seconds S] [--allow-fallback] [--peak-tflops F]
+  --peak-tflops  the device's peak, for MFU (default 494.7: H100/H200 SXM dense TF32, what fp32 matmuls run as)`;
 
 const { values: opt } = parseArgs({
   options: {
@@ -21,6 +23,7 @@ const { values: opt } = parseArgs({
     steps: { type: "string", default: "5" },
     "max-seconds": { type: "string", default: "120" },
     "allow-fallback": { type: "boolean", default: false },
+    "peak-tflops": { type: "string", default: "494.7" },
     help: { type: "boolean", default: false },
   },
 });
@@ -121,9 +124,15 @@ async function main(): Promise<number> {
     backend: tf.getBackend(), device, preset: opt.preset, layers: cfg.nLayer, seq: T, batch: B, params: nParams,
     steps: times.length, firstStepMs: +times[0].toFixed(1), msPerStep: +msPerStep.toFixed(1),
     tokensPerS: +((B * T * 1000) / msPerStep).toFixed(1), peakBackendBytes: peakGpu, peakRssBytes: peakRss, lastLoss,
+    plannedPeakBytes: planTraining({ config: cfg, batchSize: B, microBatchTokens: B * T, deviceMemoryBytes: 2 ** 50, tflops: 1 }).peakBytes,
+    tflopsAchieved: 0, mfu: 0,
   };
+  const peakTflops = Number(opt["peak-tflops"]);
+  result.tflopsAchieved = +(flopsPerStep(cfg, B * T) / (msPerStep / 1000) / 1e12).toFixed(3);
+  result.mfu = +(result.tflopsAchieved / peakTflops).toFixed(4);
   console.log(`result: ${result.msPerStep} ms/step, ${result.tokensPerS} tokens/s (steps 2..${times.length}; first step ${result.firstStepMs} ms), ` +
-    `peak ${tf.getBackend() === "webgpu" ? "GPU buffers" : "tensor bytes"} ${gib(peakGpu)}, peak RSS ${gib(peakRss)}`);
+    `peak ${tf.getBackend() === "webgpu" ? "GPU buffers" : "tensor bytes"} ${gib(peakGpu)} (planner: ${gib(result.plannedPeakBytes)}), peak RSS ${gib(peakRss)}, ` +
+    `${result.tflopsAchieved} TFLOP/s = MFU ${(100 * result.mfu).toFixed(2)}% of ${peakTflops} TFLOP/s`);
   console.log(`RESULT ${JSON.stringify(result)}`);
   optimizer.dispose();
   model.dispose();

@@ -131,13 +131,20 @@ const LONG_BLOCKS = [0, 4, 11, 15];
 /**
  * medium: the August 2025 speedrun model (GPT-2 vocab, 16 × 1024, 8 heads × 128); its windows grow in
  * 128-token blocks over training up to 3456 tokens (long) and 1728 (short), as in the record (windowsAt).
+ * one-gpu: the same 16 blocks, layouts and growing block windows at half medium's width, 8K-token
+ * sequences and windows up to 1792 tokens, on FineWeb; its training preset is sized by the planner
+ * for about an hour on one datacenter GPU (see src/train/presets.ts).
  * tiny: same 16 blocks and indices at CPU scale (FINDINGS §5), BPE-2048 whose last id is the EOT.
  * smoke: the same shape, as small as possible, for tests (byte BPE + 255 merges + EOT = 512).
  */
-export const MODEL_PRESETS: Record<"medium" | "tiny" | "smoke", GPTConfig> = {
+export const MODEL_PRESETS: Record<"medium" | "one-gpu" | "tiny" | "smoke", GPTConfig> = {
   medium: {
     ...speedrunShape, vocabSize: 50257, dim: 1024, nHead: 8, headDim: 128, seqLen: 64 * 1024,
     windows: { long: 3456, short: 1728, longBlocks: LONG_BLOCKS, schedule: { blockSize: 128, finalLong: 3456 } }, eotToken: 50256,
+  },
+  "one-gpu": {
+    ...speedrunShape, vocabSize: 50257, dim: 512, nHead: 4, headDim: 128, seqLen: 8 * 1024,
+    windows: { long: 1792, short: 896, longBlocks: LONG_BLOCKS, schedule: { blockSize: 128, finalLong: 1792 } }, eotToken: 50256,
   },
   tiny: {
     ...speedrunShape, vocabSize: 2048, dim: 64, nHead: 2, headDim: 32, seqLen: 128,

@@ -2,7 +2,7 @@
 
 export interface TrainPreset {
   /** The model preset (src/model's MODEL_PRESETS) this training preset trains. */
-  model: "medium" | "tiny" | "smoke";
+  model: "medium" | "one-gpu" | "tiny" | "smoke";
   /** Sequences per step (each of the model's seqLen tokens). */
   batchSize: number;
   steps: number;
@@ -16,9 +16,12 @@ export interface TrainPreset {
   cooldownFrac: number;
 }
 
-export const TRAIN_PRESETS: Record<"medium" | "tiny" | "tiny-long" | "smoke", TrainPreset> = {
+export const TRAIN_PRESETS: Record<"medium" | "one-gpu" | "tiny" | "tiny-long" | "smoke", TrainPreset> = {
   // The speedrun: 8 GPUs × one 64K-token sequence per step, 5960 steps, val every 125 on 10,485,760 tokens.
   medium: { model: "medium", batchSize: 8, steps: 5960, evalEvery: 125, valTokens: 10_485_760, lrMult: 1, cooldownFrac: 0.7 },
+  // One GPU, about an hour: 8 × 8192 tokens per step; the steps are what `valemb plan --preset one-gpu`
+  // puts at ~3600 s at its assumed 100 TFLOP/s (see README "What the post's scale costs").
+  "one-gpu": { model: "one-gpu", batchSize: 8, steps: 9900, evalEvery: 250, valTokens: 1_048_576, lrMult: 1, cooldownFrac: 0.7 },
   // FINDINGS §5: batch 16 × 128, BPE-2048; lr ×4 was the best tried at this scale. 100 steps (not §5's 450)
   // so the 69-run sweep of all four sections × 3 seeds fits ~2 h on 2 cores; val every 5 steps gives late-window charts 6+ points.
   tiny: { model: "tiny", batchSize: 16, steps: 100, evalEvery: 5, valTokens: 8_192, lrMult: 4, cooldownFrac: 0.7 },

@@ -185,7 +185,9 @@ function resolveRun(opts: TrainOptions) {
   const preset = opts.preset;
   if (!(preset in TRAIN_PRESETS)) throw new Error(`unknown preset "${preset}" (known: ${Object.keys(TRAIN_PRESETS).join(", ")})`);
   const defaults = TRAIN_PRESETS[preset as keyof typeof TRAIN_PRESETS];
-  if (!opts.data && defaults.model === "medium") throw new Error("the medium preset needs --data <folder of modded-nanogpt FineWeb shards>");
+  if (!opts.data && (defaults.model === "medium" || defaults.model === "one-gpu")) {
+    throw new Error(`the ${preset} preset needs --data <folder of modded-nanogpt FineWeb shards> (\`valemb data fineweb\`)`);
+  }
   const dataset: DatasetInfo = openDataset(opts.data ?? DEFAULT_DATA_DIR);
   // The data decides the vocabulary: the model's embedding and head follow the tokenizer.
   const config = modelConfig(defaults.model, {

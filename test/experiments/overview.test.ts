@@ -47,9 +47,9 @@ test("parameterCount equals what the model builds, for several layouts", () => {
   assert.ok(tiny.total > 1.3e6 && tiny.total < 1.5e6, `tiny: ${tiny.total}`);
 });
 
-test("presetRows: medium, tiny, smoke from the presets", () => {
+test("presetRows: medium, one-gpu, tiny, smoke from the presets", () => {
   const rows = presetRows();
-  assert.deepEqual(rows.map((r) => r.preset), ["medium", "tiny", "smoke"]);
+  assert.deepEqual(rows.map((r) => r.preset), ["medium", "one-gpu", "tiny", "smoke"]);
   const medium = rows[0];
   assert.equal(medium.dim, 1024);
   assert.equal(medium["tokens/step"], 8 * 64 * 1024);

@@ -8,7 +8,7 @@ test("presets: medium is the speedrun's model; tiny and smoke keep its 16 blocks
   assert.deepEqual(m.noAttention, [7]);
   assert.deepEqual(m.skips, [{ to: 9, from: 6 }, { to: 10, from: 4 }, { to: 11, from: 2 }]);
   assert.deepEqual([m.softcap, m.attnScale, m.eotToken], [15, 0.12, 50256]);
-  for (const name of ["medium", "tiny", "smoke"] as const) {
+  for (const name of ["medium", "one-gpu", "tiny", "smoke"] as const) {
     const c = MODEL_PRESETS[name];
     assert.doesNotThrow(() => validateConfig(c), name);
     assert.equal(c.nLayer, 16);
@@ -24,7 +24,7 @@ test("modelConfig copies, overrides and validates", () => {
   assert.equal(c.layout, "01234......01234");
   c.noAttention.push(3);
   assert.deepEqual(MODEL_PRESETS.tiny.noAttention, [7], "presets are not mutated");
-  assert.throws(() => modelConfig("huge"), /unknown model preset "huge" \(known: medium, tiny, smoke\)/);
+  assert.throws(() => modelConfig("huge"), /unknown model preset "huge" \(known: medium, one-gpu, tiny, smoke\)/);
   assert.throws(() => modelConfig("tiny", { layout: "012" }), (e: Error) => e instanceof ConfigError && /GPTConfig.layout: .*has 3 layers, but the model has 16/.test(e.message));
 });
 
@@ -65,4 +65,12 @@ test("windowsAt: medium's schedule in 128-token blocks follows the record; tiny 
   }
   assert.throws(() => validateConfig({ ...MODEL_PRESETS.smoke, windows: { ...MODEL_PRESETS.smoke.windows, schedule: { blockSize: 128, finalLong: 100 } } }),
     /windows.schedule.finalLong must be a positive multiple of blockSize 128/);
+});
+
+test("one-gpu: medium's 16 blocks, skips, layout and growing block windows at half the width and 8K tokens", () => {
+  const g = MODEL_PRESETS["one-gpu"], m = MODEL_PRESETS.medium;
+  for (const k of ["nLayer", "noAttention", "skips", "layout", "vocabSize", "eotToken", "headDim", "softcap", "attnScale"] as const) assert.deepEqual(g[k], m[k], k);
+  assert.deepEqual([g.dim, g.nHead, g.seqLen], [512, 4, 8192]);
+  assert.deepEqual(g.windows.longBlocks, m.windows.longBlocks);
+  assert.equal(windowsAt(g.windows).long.size, 14, "1792 tokens = 14 blocks at the end");
 });

@@ -17,7 +17,7 @@ current step with a checkpoint ("stopped at step N; rerun to resume", exit 130 /
 owns a run folder at a time: a second one on the same --out is refused, naming the first. A finished
 run folder is left as it is; a folder holding another run is refused unless --force.
 
-  --preset           medium | tiny | tiny-long | smoke (default tiny); sets model size and training defaults
+  --preset           medium | one-gpu | tiny | tiny-long | smoke (default tiny); sets model size and training defaults
   --layout           value-embedding layout, one character per layer (default: the baseline)
   --steps            training steps (tiny: 100)
   --data             dataset folder (default data/fortunes; medium: FineWeb shards, required)
