@@ -54,7 +54,8 @@ test("presetRows: medium, one-gpu, tiny, smoke from the presets", () => {
   assert.equal(medium.dim, 1024);
   assert.equal(medium["tokens/step"], 8 * 64 * 1024);
   assert.equal(medium.steps, 5960);
-  assert.equal(rows[1].batch, 16);
+  assert.equal(rows[1].batch, 8);
+  assert.equal(rows[2].batch, 16);
 });
 
 test("runCommand: the terminal twin of runSection's options", () => {
