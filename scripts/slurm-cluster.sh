@@ -5,7 +5,7 @@
 #
 #   scripts/slurm-cluster.sh start [PIDFILE]   fresh controller state, start, wait for an idle node,
 #                                              write "pid name" of each daemon it started to PIDFILE
-#   scripts/slurm-cluster.sh stop [PIDFILE]    stop exactly the daemons listed in PIDFILE
+#   scripts/slurm-cluster.sh stop [PIDFILE]    cancel the cluster's jobs, stop exactly the daemons listed in PIDFILE
 #   scripts/slurm-cluster.sh status            sinfo and squeue
 set -euo pipefail
 
@@ -29,6 +29,13 @@ pid_of() {
 stop_listed() {
   [ -s "$PIDS" ] || { say "no daemons listed in $PIDS: nothing to stop"; return 0; }
   local pid name i
+  # Job processes outlive slurmd: end this cluster's jobs first (the cluster is ours alone).
+  if grep -q " slurmctld$" "$PIDS" && [ -n "$(squeue -h -o %i 2>/dev/null)" ]; then
+    say "cancelling the jobs still queued or running"
+    scancel --full $(squeue -h -o %A | sort -u) 2>/dev/null || true
+    # SIGTERM first, SIGKILL after KillWait (10 s)
+    for i in $(seq 1 100); do squeue -h -t R,CG,S -o %i 2>/dev/null | grep -q . || break; sleep 0.2; done
+  fi
   # slurmd first, then the controller, then munge: the reverse of the start order.
   tac "$PIDS" | while read -r pid name; do
     if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != "$name" ]; then say "$name (pid $pid) already gone"; continue; fi
