@@ -95,7 +95,7 @@ export function arrayScript(section: string, runs: RunRequest[], backend: string
     // a preempted or requeued task runs again and resumes from its run's checkpoint
     "#SBATCH --requeue",
     "#SBATCH --open-mode=append",
-    // only what fails before the task reaches its run folder lands here
+    // only what fails before the task reaches its run folder lands here (Slurm fails a task whose output folder is missing)
     `#SBATCH --output=${slurmDir}/task-%A_%a.out`,
     `#SBATCH --cpus-per-task=${cpus}`,
     ...(s.partition ? [`#SBATCH --partition=${s.partition}`] : []),

@@ -7,14 +7,15 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { acquireLock, LockHeldError, type HeldLock } from "../../src/data";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const valemb = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, "bin", "valemb.js"), ...args], { cwd: REPO, encoding: "utf8" });
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
 const finished = (dir: string) => fs.existsSync(path.join(dir, "meta.json")) && Boolean(readJson(path.join(dir, "meta.json")).finished);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-// Short runs: checkpoints at steps 10 and 20 leave a window to cancel a task mid-run.
-const SWEEP = ["adding", "--preset", "smoke", "--variants", "baseline,add-2", "--seeds", "2", "--steps", "30"];
+// Short runs: the checkpoint at step 10 of 20 leaves a window to cancel a task mid-run.
+const SWEEP = ["adding", "--preset", "smoke", "--variants", "baseline,add-2", "--seeds", "2", "--steps", "20"];
 
 test("--slurm --dry-run prints a valid array script for the unfinished runs only, and submits nothing", { timeout: 300_000 }, () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-slurm-dry-"));
@@ -66,13 +67,23 @@ const skip = canStart || process.env.CI ? false : "needs root and Slurm (scripts
 
 describe("on a real one-node Slurm cluster", { skip }, () => {
   const pids = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "valemb-slurm-pids-")), "started.pids");
-  before(() => {
+  let turn: HeldLock | null = null;
+  before(async () => {
+    // One cluster per machine: a second checkout's test run waits for the first to stop its cluster.
+    const deadline = Date.now() + 900_000;
+    for (;;) {
+      try { turn = acquireLock(path.join(os.tmpdir(), "valemb-slurm-test.lock"), "test/experiments/slurm.test.ts"); break; } catch (e) {
+        if (!(e instanceof LockHeldError) || Date.now() > deadline) throw e;
+        await sleep(2000);
+      }
+    }
     const r = spawnSync(path.join(REPO, "scripts", "slurm-cluster.sh"), ["start", pids], { encoding: "utf8" });
     assert.equal(r.status, 0, `slurm-cluster.sh start: ${r.stderr}`);
-  });
+  }, { timeout: 960_000 });
   after(() => {
     // only the daemons this test started, by the PIDs the start wrote
     const r = spawnSync(path.join(REPO, "scripts", "slurm-cluster.sh"), ["stop", pids], { encoding: "utf8" });
+    turn?.release();
     assert.equal(r.status, 0, r.stderr);
   });
 
@@ -81,6 +92,27 @@ describe("on a real one-node Slurm cluster", { skip }, () => {
     const slurmRoot = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-slurm-"));
     const local = valemb(["run", ...SWEEP, "--root", localRoot, "--jobs", "2", "--threads", "1"]);
     assert.equal(local.status, 0, local.stderr);
+
+    // Two tasks on one folder: the same one-run script submitted twice by hand starts twice at once
+    // on the idle node's two CPUs; the run-folder lock lets one train and refuses the other.
+    const dupRoot = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-slurm-dup-"));
+    const dry = valemb(["run", "adding", "--preset", "smoke", "--variants", "baseline", "--seeds", "1", "--steps", "20", "--root", dupRoot, "--slurm", "--dry-run"]);
+    assert.equal(dry.status, 0, dry.stderr);
+    fs.mkdirSync(path.join(dupRoot, "adding", ".slurm"), { recursive: true }); // where Slurm's own output file goes
+    const dupScript = path.join(dupRoot, "one-run.sbatch");
+    fs.writeFileSync(dupScript, dry.stdout);
+    const dupJobs = [0, 1].map(() => {
+      const r = spawnSync("sbatch", ["--parsable", dupScript], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    });
+    while (spawnSync("squeue", ["-h", "-j", dupJobs.join(","), "-o", "%i"], { encoding: "utf8" }).stdout.trim()) await sleep(500);
+    const dupDir = path.join(dupRoot, "adding", "baseline", "seed-0");
+    const outputs = dupJobs.map((j) => fs.readFileSync(path.join(dupDir, `slurm-${j}_0.out`), "utf8"));
+    assert.equal(outputs.filter((o) => /^\{"step":1,/m.test(o)).length, 1, `exactly one task trained:\n${outputs.join("\n----\n")}`);
+    assert.ok(outputs.some((o) => /is being trained by another process|already finished/.test(o)), outputs.join("\n----\n"));
+    assert.ok(finished(dupDir));
+    assert.equal(readJson(path.join(dupDir, "meta.json")).resumes.length, 0);
 
     const sub = valemb(["run", ...SWEEP, "--root", slurmRoot, "--slurm", "--max-parallel", "2", "--json"]);
     assert.equal(sub.status, 0, sub.stderr);
@@ -111,6 +143,10 @@ describe("on a real one-node Slurm cluster", { skip }, () => {
     assert.equal(stopped.state, "failed", "a cancelled task is shown as failed until it is requeued");
     assert.equal(stopped.task, task);
     assert.ok(!finished(victim), "cancelled before it finished");
+    // SIGTERM from scancel: the trainer checkpoints at its current step and says so (shown by --status)
+    const stopLine = stopped.tail.find((l) => /^stopped at step \d+; rerun to resume$/.test(l));
+    assert.ok(stopLine, `the task's last lines: ${stopped.tail.join(" | ")}`);
+    const stoppedAt = Number(/\d+/.exec(stopLine!)![0]);
 
     const requeue = spawnSync("scontrol", ["requeue", task], { encoding: "utf8" });
     assert.equal(requeue.status, 0, requeue.stderr);
@@ -128,6 +164,7 @@ describe("on a real one-node Slurm cluster", { skip }, () => {
       const e = JSON.parse(l) as { step: number; val_loss: number };
       return [e.step, e.val_loss];
     });
+    assert.deepEqual(losses(dupDir), losses(path.join(localRoot, "adding", "baseline", "seed-0")), "the contested run has the local sweep's losses");
     for (const dir of runs) {
       const twin = path.join(localRoot, path.relative(slurmRoot, dir));
       assert.deepEqual(losses(dir), losses(twin), `${path.relative(slurmRoot, dir)}: same losses as the local sweep`);
@@ -136,7 +173,7 @@ describe("on a real one-node Slurm cluster", { skip }, () => {
       if (dir === victim) {
         assert.equal(starts, 2, "the requeued task ran twice");
         assert.equal(meta.resumes.length, 1, "and resumed from its checkpoint once");
-        assert.ok(meta.resumes[0].fromStep >= 10, `resumed from step ${meta.resumes[0].fromStep}, not from the start`);
+        assert.equal(meta.resumes[0].fromStep, stoppedAt, "resumed from the checkpoint written at SIGTERM");
       } else {
         assert.equal(starts, 1, `${dir} ran once`);
         assert.equal(meta.resumes.length, 0);
