@@ -1,6 +1,6 @@
 // How long-running commands (`train`, `run`) are asked to stop: SIGINT (Ctrl-C), SIGTERM (kill, Slurm)
 // and, for a trainer started by a sweep, the sweep's IPC channel closing (the sweep died, even by kill -9).
-// The first request stops after the current step; a second one quits at once.
+// The first request stops after the current step; a second signal quits at once.
 
 export type StopReason = "SIGINT" | "SIGTERM" | "parent gone";
 
@@ -22,11 +22,11 @@ export interface StopRequests {
 export function listenForStop(onStop?: (reason: StopReason) => void): StopRequests {
   const controller = new AbortController();
   let reason: StopReason | null = null;
+  let signals = 0;
   const request = (why: StopReason) => {
-    if (reason !== null) {
-      if (why !== "parent gone") process.exit(stopExitCode(why)); // second Ctrl-C / SIGTERM: quit now
-      return;
-    }
+    // Only a second signal quits at once: a sweep closes the channel of a child that the same Ctrl-C reaches too.
+    if (why !== "parent gone" && ++signals > 1) process.exit(stopExitCode(why));
+    if (reason !== null) return;
     reason = why;
     onStop?.(why);
     controller.abort();

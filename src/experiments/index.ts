@@ -1,14 +1,14 @@
 // The post's sections as data, the sweep that trains them, and their results measured like the post.
 export { HEADLINE, SECTIONS, SECTION_NAMES, getSection, selectVariants } from "./sections";
 export type { ChartSpec, SectionSpec, Variant } from "./sections";
-export { defaultRoot, planSweep, prepareSweep, readRunMeta, runDir, runSweep } from "./runner";
+export { copyRun, defaultRoot, planSweep, prepareSweep, readRunMeta, removeCopyLeftovers, runDir, runSweep } from "./runner";
 export type { PlannedRun, RunRequest, RunState, SweepEvent, SweepOptions, SweepResult } from "./runner";
 export { SweepProgress } from "./progress";
 export { acquireLock } from "./lock";
 export { caption, rankingByVariant, rankVariants, sectionResults, targetLoss, variantTable, variantsByCrossing } from "./results";
 export type { SectionResults, TargetLoss, VariantResult } from "./results";
 export { scalarFigures, sectionFigures } from "./figures";
-export { childBackend, identityResolver, runSection } from "./section";
+export { SweepStoppedError, childBackend, identityResolver, runSection } from "./section";
 export { arrayScript, checkClusterSettings, readClusterSettings, sectionSlurmStatus, submitSlurm } from "./slurm";
 export type { ArrayScript, ClusterSettings, RunStatus, SubmitOptions, SubmitResult, TaskState } from "./slurm";
 export type { RunSectionOptions } from "./section";

@@ -201,11 +201,17 @@ function trainInChild(r: RunRequest, threads: number, backend: string | undefine
       }
     });
     child.on("error", (e) => { children.delete(child); resolve({ error: `could not start the trainer: ${e.message}`, stoppedAt }); });
-    child.on("close", (code, signal) => {
+    // Not 'close': after this side disconnects the channel, Node never emits it. Exit + stderr closed is the same moment.
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    let stderrClosed = false;
+    const settle = () => {
+      if (!exit || !stderrClosed) return;
       children.delete(child);
-      if (code === 0) resolve({ error: null, stoppedAt });
-      else resolve({ error: `exit ${code ?? signal}${tail.length ? `:\n  ${tail.join("\n  ")}` : ""}`, stoppedAt });
-    });
+      if (exit.code === 0) resolve({ error: null, stoppedAt });
+      else resolve({ error: `exit ${exit.code ?? exit.signal}${tail.length ? `:\n  ${tail.join("\n  ")}` : ""}`, stoppedAt });
+    };
+    child.on("exit", (code, signal) => { exit = { code, signal }; settle(); });
+    child.stderr!.on("close", () => { stderrClosed = true; settle(); });
   });
 }
 
@@ -271,6 +277,13 @@ export async function runSweep(opts: SweepOptions, identityOf: (r: RunRequest) =
     const stopped: { run: RunRequest; step: number | null }[] = [];
     const worker = async () => {
       for (let r = queue.shift(); r && !opts.signal?.aborted; r = queue.shift()) {
+        const owner = runFolderOwner(r.dir); // taken since the plan (hours ago, in a long queue)?
+        if (owner) {
+          const message = `owned by a live trainer (${describeHolder(owner.holder)})`;
+          failed.push({ run: r, message });
+          emit({ kind: "fail", run: r, message });
+          continue;
+        }
         const started = Date.now();
         emit({ kind: "start", run: r });
         const { error, stoppedAt } = await trainInChild(r, threads, opts.backend, emit, children);

@@ -60,6 +60,14 @@ export interface RunSectionOptions {
   signal?: AbortSignal;
 }
 
+/** A sweep was asked to stop (Ctrl-C, SIGTERM): its runs checkpointed where `sweep.stopped` says; a rerun resumes them. */
+export class SweepStoppedError extends Error {
+  constructor(readonly sweep: SweepResult) {
+    super(`sweep stopped (${sweep.stopped.length} run(s) interrupted); rerun to resume`);
+    this.name = "SweepStoppedError";
+  }
+}
+
 /** Train what is missing of a section (unless `train: false`), then return its measured results. */
 export async function runSection(name: string, o: RunSectionOptions = {}): Promise<SectionResults & { sweep: SweepResult | null }> {
   const spec = getSection(name);
@@ -77,7 +85,7 @@ export async function runSection(name: string, o: RunSectionOptions = {}): Promi
       spec, variants, preset, seeds: o.seeds ?? spec.defaults.seeds, steps: o.steps, root, jobs, threads, backend: o.backend,
       replaceStale: o.replaceStale, onEvent: (e) => progress.handle(e), signal: o.signal,
     }, identityOf);
-    if (sweep.stopped.length) return { ...sectionResults(spec, { root, target: o.target, variants }), sweep };
+    if (o.signal?.aborted) throw new SweepStoppedError(sweep);
     write(`${o.tty ? "\n" : ""}sweep ${spec.name}: ${sweep.ran.length} trained, ${sweep.done.length} already done, ${sweep.failed.length} failed, ${sweep.seconds.toFixed(0)} s\n`);
   }
   return { ...sectionResults(spec, { root, target: o.target, variants }), sweep };

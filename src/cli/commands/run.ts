@@ -88,20 +88,20 @@ export const command: Command = {
       for (const p of plans) process.stdout.write(`${p.variant.name.padEnd(20)} seed-${p.seed}  ${p.variant.layout}  ${p.state.padEnd(6)} ${p.why}\n`);
       return 0;
     }
+    const { SweepStoppedError } = require("../../experiments") as typeof import("../../experiments");
     const stop = listenForStop();
     let results: Awaited<ReturnType<typeof runSection>>;
     try {
       results = await runSection(spec.name, {
         ...opts, train: !values["no-train"], write: (s) => process.stderr.write(s), tty: Boolean(process.stderr.isTTY), signal: stop.signal,
       });
+    } catch (err) {
+      if (!(err instanceof SweepStoppedError)) throw err;
+      const at = err.sweep.stopped.map((s) => `step ${s.step ?? "?"} (${path.relative(opts.root, s.run.dir)})`);
+      process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}stopped ${at.length ? `at ${at.join(", ")}` : "before any run started"}; rerun to resume\n`);
+      return stopExitCode(stop.reason() ?? "SIGINT");
     } finally {
       stop.dispose();
-    }
-    const why = stop.reason();
-    if (why) {
-      const at = (results.sweep?.stopped ?? []).map((s) => `step ${s.step ?? "?"} (${path.relative(opts.root, s.run.dir)})`);
-      process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}stopped ${at.length ? `at ${at.join(", ")}` : "before any run started"}; rerun to resume\n`);
-      return stopExitCode(why);
     }
     const failed = results.sweep?.failed.length ?? 0;
     if (values.json) {
