@@ -1,5 +1,5 @@
 // Where a training step's milliseconds go: per-kernel totals from tf.profile, and the step's wall time.
-//   node --import tsx bench/profile.ts [--preset tiny] [--batch 16] [--steps 5] [--top 25]
+//   node --import tsx bench/profile.ts [--backend wasm|tensorflow] [--preset tiny] [--batch 16] [--steps 5] [--top 25] [--threads N]
 import { parseArgs } from "node:util";
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
@@ -11,8 +11,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     preset: { type: "string", default: "tiny" }, batch: { type: "string", default: "16" },
     steps: { type: "string", default: "5" }, top: { type: "string", default: "25" }, threads: { type: "string" },
+    backend: { type: "string", default: process.env.VALEMB_BACKEND || "wasm" }, "by-shape": { type: "boolean", default: false },
   } });
-  const info = await initEngine({ backend: "wasm", threads: values.threads ? Number(values.threads) : undefined });
+  const info = await initEngine({ backend: values.backend as "wasm", threads: values.threads ? Number(values.threads) : undefined });
   const cfg = modelConfig(values.preset!);
   const B = Number(values.batch), T = cfg.seqLen, steps = Number(values.steps);
   const model = new GPT(cfg, 0);
@@ -50,6 +51,17 @@ async function main(): Promise<void> {
   console.log(`split: BatchMatMul ${matmul.n} calls ${matmul.ms.toFixed(0)} ms; other kernels ${other.n} calls ${other.ms.toFixed(0)} ms; ` +
     `JS outside kernels (fused ops' passes, dataSync, tape) ≈ ${(wall[Math.floor(wall.length / 2)] - matmul.ms - other.ms).toFixed(0)} ms of the median step`);
   for (const [name, e] of rows.slice(0, Number(values.top))) console.log(`${name.padEnd(40)} ${String(e.n).padStart(5)} ${e.ms.toFixed(1).padStart(8)} ms ${(100 * e.ms / total).toFixed(1).padStart(5)}%`);
-  console.log(`numTensors ${tf.memory().numTensors}`);
+  const created = prof.kernels.filter((k) => !inScope(k.name)).reduce((a, k) => a + k.outputShapes.length, 0);
+  console.log(`tensors created per step: ${created} (kernel outputs); peak ${(prof.peakBytes / 2 ** 20).toFixed(1)} MiB; numTensors ${tf.memory().numTensors}`);
+  if (values["by-shape"]) {
+    const shapes = new Map<string, { n: number; ms: number }>();
+    for (const k of prof.kernels) {
+      if (k.name === "BatchMatMul" || inScope(k.name)) continue;
+      const key = `${k.name} -> [${k.outputShapes[0]}]`;
+      const e = shapes.get(key) ?? { n: 0, ms: 0 };
+      e.n++; e.ms += Number(k.kernelTimeMs) || 0; shapes.set(key, e);
+    }
+    for (const [name, e] of [...shapes.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(values.top))) console.log(`${name.padEnd(50)} ${String(e.n).padStart(5)} ${e.ms.toFixed(1).padStart(8)} ms`);
+  }
 }
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const tensorsAtStart = tf.memory().numTensors;
   let step = 0;
   const reply = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
-  reply({ ready: true, backend: info.backend, threads: info.threads, simd: info.simd, tfjs: info.tfjs, params: model.numParams(), numTensors: tensorsAtStart });
+  reply({ ready: true, backend: info.backend, device: info.device, library: info.library, threads: info.threads, simd: info.simd, tfjs: info.tfjs, params: model.numParams(), numTensors: tensorsAtStart });
 
   const rl = readline.createInterface({ input: process.stdin });
   for await (const line of rl) {

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The PyTorch side of bench/train-vs-torch.ts: the same GPT (test/reference/gpt_reference.py's
 forward), the same weights (written by the tfjs side), data, batch and optimizer (Adam for head,
 embeddings and scalars; Muon with NS5 on matrices stacked by shape, as src/optim does), driven over
@@ -83,7 +83,9 @@ def main():
     muon = StackedMuon({n: p for n, p in W.items() if n.startswith("blocks.")})
     torch.ones(64, 64) @ torch.ones(64, 64)  # loads the BLAS
     reply = lambda o: (sys.stdout.write(json.dumps(o) + "\n"), sys.stdout.flush())
-    reply(dict(ready=True, torch=torch.__version__, threads=torch.get_num_threads(), blas=loaded_blas(),
+    # pip's torch 2.x links MKL into libtorch_cpu (no separate BLAS library to find in the maps)
+    blas = ["MKL (in libtorch_cpu)"] if torch.backends.mkl.is_available() else loaded_blas()
+    reply(dict(ready=True, torch=torch.__version__, threads=torch.get_num_threads(), blas=blas,
                openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"), ld_library_path=os.environ.get("LD_LIBRARY_PATH"),
                params=sum(p.numel() for p in W.values())))
     step = 0

@@ -1,6 +1,7 @@
 // npm run bench [-- --configs tiny,proto --steps 6 --warmup 1 --chunk 2 --sides tfjs:2,torch:2,tfjs:1,torch:1 --json]
 // Trains the same GPT (config, weights, data, batch, optimizer) in tfjs (our engine, as a user runs
-// it) and in PyTorch (Debian python3-torch on OpenBLAS), each side in its own process, alternating
+// it; `tfjs:N` = every installed CPU backend, `wasm:N`/`tensorflow:N` one of them) and in PyTorch 2.x
+// as pip installs it (the project venv .venv, scripts/setup/python-venv.sh), each side in its own process, alternating
 // chunks of steps in one run so that both see the same machine load. Reports median ms/step, tokens/s,
 // tfjs/PyTorch ratios, BLAS and threads of each side, peak RSS, tf.memory().numTensors at start and
 // end, and matmul GFLOP/s against the machine's measured OpenBLAS peak. Progress on stderr; the table on
@@ -15,12 +16,16 @@ import { syntheticBatches } from "./data";
 import { writeBatches } from "./io";
 import { Worker } from "./worker";
 
-const PYTHON = "/usr/bin/python3"; // Debian's python3, where python3-torch lives (the first on PATH may be pyenv's)
 const OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
 const ROOT = path.resolve(__dirname, "..");
+// The anchor: PyTorch 2.x from pip in the project venv (FINDINGS §8), not Debian's 1.13.
+let PYTHON = path.join(ROOT, ".venv", "bin", "python");
+const TFJS_BACKENDS = ["tensorflow", "wasm"] as const;
 
 interface Side {
   kind: "tfjs" | "torch";
+  /** The tfjs backend (tfjs sides). */
+  backend?: string;
   threads: number;
   label: string;
   worker?: Worker;
@@ -58,7 +63,7 @@ const isReferenceBlas = (libs: unknown): boolean =>
 async function startSide(side: Side, cfgName: string, files: { data: string; cfg: string; weights: string }, forceOpenblas: { on: boolean }): Promise<void> {
   if (side.kind === "tfjs") {
     side.worker = new Worker(side.label, process.execPath, ["--import", "tsx", path.join(__dirname, "tfjs-worker.ts"), cfgName, String(side.threads), files.data],
-      { ...process.env, VALEMB_BACKEND: "wasm" });
+      { ...process.env, VALEMB_BACKEND: side.backend });
   } else {
     const args = [path.join(__dirname, "torch_worker.py"), files.cfg, String(side.threads), files.data, files.weights];
     side.worker = new Worker(side.label, PYTHON, args, torchEnv(1, forceOpenblas.on));
@@ -75,6 +80,18 @@ async function startSide(side: Side, cfgName: string, files: { data: string; cfg
     }
   }
   side.ready = await side.worker.read();
+}
+
+/** The tfjs backends that ran, in order of appearance. */
+function installedBackendsOf(rows: { kind: string; backend: string }[]): string[] {
+  return [...new Set(rows.filter((r) => r.kind === "tfjs").map((r) => r.backend))];
+}
+
+/** The CPU tfjs backends installed here, fastest first (tensorflow only with the real tfjs-node). */
+function installedTfjsBackends(): string[] {
+  let tensorflow = false;
+  try { tensorflow = require(path.join(ROOT, "node_modules/@tensorflow/tfjs-node/package.json")).name === "@tensorflow/tfjs-node"; } catch { /* not installed */ }
+  return TFJS_BACKENDS.filter((b) => b !== "tensorflow" || tensorflow);
 }
 
 /** OpenBLAS sgemm GFLOP/s with 1 and 2 threads (the machine's measured peak), in a separate process. */
@@ -99,10 +116,14 @@ async function runConfig(cfgName: string, opts: { steps: number; warmup: number;
   const files = { data: path.join(tmp, `${cfgName}.tokens`), cfg: path.join(tmp, `${cfgName}.json`), weights: path.join(tmp, `${cfgName}.weights`) };
   writeBatches(files.data, syntheticBatches(bc.model.vocabSize, bc.model.eotToken, B, T, 8, 1));
   fs.writeFileSync(files.cfg, JSON.stringify(bc));
-  const sides: Side[] = opts.sides.map((s) => {
+  const sides: Side[] = opts.sides.flatMap((s): Side[] => {
     const [kind, threads] = s.split(":");
-    if ((kind !== "tfjs" && kind !== "torch") || !(Number(threads) >= 1)) throw new Error(`--sides: expected kind:threads (tfjs:2,torch:2), got "${s}"`);
-    return { kind, threads: Number(threads), label: `${kind}:${threads}`, ms: [], losses: [] };
+    if (!(Number(threads) >= 1) || !["tfjs", "torch", ...TFJS_BACKENDS].includes(kind)) {
+      throw new Error(`--sides: expected kind:threads with kind tfjs, ${TFJS_BACKENDS.join(", ")} or torch (tfjs:1,torch:1), got "${s}"`);
+    }
+    if (kind === "torch") return [{ kind, threads: Number(threads), label: `torch:${threads}`, ms: [], losses: [] }];
+    const backends = kind === "tfjs" ? installedTfjsBackends() : [kind];
+    return backends.map((backend) => ({ kind: "tfjs", backend, threads: Number(threads), label: `${backend}:${threads}`, ms: [], losses: [] }));
   });
   try {
     // tfjs sides first: the first one writes the initial weights (src/model's init) that torch loads
@@ -151,8 +172,11 @@ async function main(): Promise<number> {
       sides: { type: "string", default: "tfjs:2,torch:2,tfjs:1,torch:1" },
       json: { type: "boolean", default: false },
       "peak-n": { type: "string", default: "2048" },
+      python: { type: "string", default: PYTHON },
     },
   });
+  PYTHON = values.python!;
+  if (!fs.existsSync(PYTHON)) throw new Error(`--python: ${PYTHON} not found (scripts/setup/python-venv.sh installs PyTorch 2.x into .venv)`);
   const num = (k: "steps" | "warmup" | "chunk") => {
     const v = Number(values[k]);
     if (!Number.isInteger(v) || v < (k === "warmup" ? 0 : 1)) throw new Error(`--${k}: expected a positive integer, got "${values[k]}"`);
@@ -167,7 +191,7 @@ async function main(): Promise<number> {
   try {
     const results: Awaited<ReturnType<typeof runConfig>>[] = [];
     // the peak is measured before and after the training runs (load varies); the best OpenBLAS number counts
-    log(`bench: OpenBLAS peak (${values["peak-n"]}³ sgemm)…`);
+    log(`bench: BLAS peak (torch ${values["peak-n"]}³ sgemm)…`);
     const peak = openblasPeak(Number(values["peak-n"]), forceOpenblas.on);
     for (const name of values.configs!.split(",")) results.push(await runConfig(name, opts, tmp, forceOpenblas));
     peak.push(...openblasPeak(Number(values["peak-n"]), forceOpenblas.on));
@@ -177,14 +201,15 @@ async function main(): Promise<number> {
     const configs = results.map(({ bc, sides, loadStart, loadEnd, matmul }) => {
       const tokens = bc.batch * bc.model.seqLen;
       const rows = sides.map((s) => ({
-        side: s.label, kind: s.kind, threads: s.threads, ms: round(median(s.ms)), min_ms: round(Math.min(...s.ms)),
+        side: s.label, kind: s.kind, backend: s.kind === "tfjs" ? String(s.ready!.backend) : "torch", threads: s.threads, ms: round(median(s.ms)), min_ms: round(Math.min(...s.ms)),
         tokens_per_s: Math.round(tokens / (median(s.ms) / 1000)), steps: s.ms.length, first_loss: s.firstLoss,
         last_loss: s.losses[s.losses.length - 1], peak_rss_mb: round(s.stats!.peakRssMB ?? NaN, 0),
-        blas: s.kind === "torch" ? (s.ready!.blas as string[]).map((l) => path.basename(path.dirname(l)) + "/" + path.basename(l)).join(" ") : "XNNPACK (wasm SIMD)",
+        blas: s.kind === "torch" ? (s.ready!.blas as string[]).map((l) => l.startsWith("/") ? path.basename(path.dirname(l)) + "/" + path.basename(l) : l).join(" ")
+          : s.ready!.backend === "wasm" ? "XNNPACK (wasm SIMD)" : String(s.ready!.library ?? s.ready!.backend),
         num_tensors_start: s.kind === "tfjs" ? s.stats!.numTensorsStart : undefined, num_tensors_end: s.kind === "tfjs" ? s.numTensorsEnd : undefined,
         matmul_1024_gflops: matmul[s.label],
       }));
-      const pick = (kind: string, threads: number) => rows.find((r) => r.kind === kind && r.threads === threads);
+      const pick = (kind: string, threads: number) => rows.filter((r) => r.kind === kind && r.threads === threads).sort((a, b) => a.ms - b.ms)[0];
       const tf2 = pick("tfjs", 2) ?? rows.find((r) => r.kind === "tfjs")!, th2 = pick("torch", 2) ?? rows.find((r) => r.kind === "torch");
       const bestTf = rows.filter((r) => r.kind === "tfjs").sort((a, b) => a.ms - b.ms)[0];
       const bestTh = rows.filter((r) => r.kind === "torch").sort((a, b) => a.ms - b.ms)[0];
@@ -197,7 +222,7 @@ async function main(): Promise<number> {
       };
     });
     const top = configs[0];
-    const tfReady = results[0].sides.find((s) => s.kind === "tfjs")!.ready!;
+    const tfReady = results[0].sides.find((s) => s.kind === "tfjs" && s.label === top.best?.split(" vs ")[0])?.ready ?? results[0].sides.find((s) => s.kind === "tfjs")!.ready!;
     const thReady = results[0].sides.find((s) => s.kind === "torch")?.ready;
     const summary = {
       // ratio: each side at its fastest thread count in this run (never flattering: a loaded machine can make
@@ -205,11 +230,16 @@ async function main(): Promise<number> {
       tfjs_ms: top.best_tfjs_ms, torch_ms: top.best_torch_ms, ratio: top.best_ratio, config: top.config, backend: tfReady.backend,
       threads: top.best_tfjs_threads, torch_threads: top.best_torch_threads,
       ratio_same_threads: top.ratio, same_threads: { tfjs_ms: top.tfjs_ms, torch_ms: top.torch_ms, threads: top.threads, torch_threads: top.torch_threads },
-      tfjs: { version: tfReady.tfjs, simd: tfReady.simd, matmul: "XNNPACK" },
+      tfjs: { version: tfReady.tfjs, simd: tfReady.simd, library: tfReady.library, device: tfReady.device },
+      // every backend's fastest side against the fastest torch side of the first config
+      backends: Object.fromEntries(installedBackendsOf(top.sides).map((b) => {
+        const r = top.sides.filter((x) => x.backend === b).sort((x, y) => x.ms - y.ms)[0];
+        return [b, { ms: r.ms, threads: r.threads, ratio: top.best_torch_ms ? round(r.ms / top.best_torch_ms, 2) : null }];
+      })),
       torch: thReady ? { version: thReady.torch, blas: thReady.blas, openblas_num_threads: thReady.openblas_threads, ld_library_path_forced: forceOpenblas.on } : null,
       libblas_alternative: blasAlternative(),
       matmul_gflops: { n: 1024, by_side: results[0].matmul, openblas_peak: peak, peak_gflops: peakGflops,
-        tfjs_pct_of_peak: round((100 * Math.max(...Object.entries(results[0].matmul).filter(([k]) => k.startsWith("tfjs")).map(([, v]) => v))) / peakGflops, 0) },
+        tfjs_pct_of_peak: round((100 * Math.max(...Object.entries(results[0].matmul).filter(([k]) => !k.startsWith("torch")).map(([, v]) => v))) / peakGflops, 0) },
       steps: opts.steps, warmup: opts.warmup, date: started.toISOString(), machine: `${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
       uptime, load_end: load(), configs,
     };
@@ -218,12 +248,12 @@ async function main(): Promise<number> {
       console.log("| side | threads | median ms/step | tokens/s | first loss | peak RSS MB | numTensors start→end | BLAS | 1024³ GFLOP/s |");
       console.log("|---|---|---|---|---|---|---|---|---|");
       for (const r of c.sides) {
-        console.log(`| ${r.kind} | ${r.threads} | ${r.ms} | ${r.tokens_per_s} | ${r.first_loss?.toFixed(5)} | ${r.peak_rss_mb} | ${r.kind === "tfjs" ? `${r.num_tensors_start}→${r.num_tensors_end}` : "–"} | ${r.blas} | ${r.matmul_1024_gflops} |`);
+        console.log(`| ${r.kind === "tfjs" ? `tfjs ${r.backend}` : "PyTorch"} | ${r.threads} | ${r.ms} | ${r.tokens_per_s} | ${r.first_loss?.toFixed(5)} | ${r.peak_rss_mb} | ${r.kind === "tfjs" ? `${r.num_tensors_start}→${r.num_tensors_end}` : "–"} | ${r.blas} | ${r.matmul_1024_gflops} |`);
       }
       console.log(`ratio tfjs/PyTorch (${c.threads} vs ${c.torch_threads} threads): ${c.ratio}; best vs best (${c.best}): ${c.best_ratio}`);
     }
-    console.log(`\nOpenBLAS ${values["peak-n"]}³ sgemm (before, after): ${peak.map((p) => `${p.gflops} GFLOP/s (${p.threads} thread${p.threads > 1 ? "s" : ""})`).join(", ")}; ` +
-      `measured peak (best OpenBLAS number of the run) ${peakGflops}; tfjs best 1024³: ${summary.matmul_gflops.tfjs_pct_of_peak}% of it`);
+    console.log(`\ntorch's BLAS ${values["peak-n"]}³ sgemm (before, after): ${peak.map((p) => `${p.gflops} GFLOP/s (${p.threads} thread${p.threads > 1 ? "s" : ""})`).join(", ")}; ` +
+      `measured peak (best BLAS number of the run) ${peakGflops}; tfjs best 1024³: ${summary.matmul_gflops.tfjs_pct_of_peak}% of it`);
     if (values.json) console.log(JSON.stringify(summary));
     return 0;
   } finally {

@@ -11,9 +11,12 @@ cd "$(dirname "$0")/../.."
 VENV=.venv
 BASE_PYTHON=${PYTHON:-/usr/bin/python3}
 # What the project needs from pip (requirement specifiers). Notebooks: JupyterLab 4 and Notebook 7.
+# The benchmark's anchor: PyTorch 2.13 CPU as pip installs it (MKL), with numpy for its worker.
 REQUIREMENTS=(
   "jupyterlab>=4,<5"
   "notebook>=7,<8"
+  "torch==2.13.0+cpu"
+  "numpy"
 )
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -60,4 +63,4 @@ mapfile -t to_install <<<"$missing"
 echo "python-venv: pip ${pip_args[0]} ${to_install[*]}"
 # (a store folder lacking a package makes pip warn once per package and folder: noise, not a problem)
 "$VENV/bin/python" -m pip "${pip_args[@]}" --quiet "${to_install[@]}" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-echo "python-venv: done; $VENV/bin/python now has: $("$VENV/bin/python" -c 'import jupyterlab, notebook; print(f"jupyterlab {jupyterlab.__version__}, notebook {notebook.__version__}")')"
+echo "python-venv: done; $VENV/bin/python now has: $("$VENV/bin/python" -c 'import jupyterlab, notebook, torch; print(f"jupyterlab {jupyterlab.__version__}, notebook {notebook.__version__}, torch {torch.__version__}")')"

@@ -6,8 +6,14 @@ import * as tf from "@tensorflow/tfjs";
 /** The parts of tfjs-node's NodeJSKernelBackend used here (tfjs-node 4.22.0). */
 interface NodeBackend {
   isUsingGpuDevice?: boolean;
-  binding: { TF_Version: string; TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number };
+  binding: {
+    TF_Version: string; TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number; TF_BOOL: number;
+    createTensor(shape: number[], dtype: number, values: Int32Array): number;
+    executeOp(name: string, attrs: object[], inputIds: number[], numOutputs: number): object[];
+  };
   executeMultipleOutputs(name: string, attrs: object[], inputs: object[], numOutputs: number): object[];
+  getInputTensorIds(inputs: object[]): number[];
+  createOutputTensor(metadata: object): tf.TensorInfo;
 }
 
 /** Threads libtensorflow was started with in this process (null until it loads). */
@@ -60,12 +66,47 @@ export function tensorflowDevice(): { device: string; library: string } {
 /** Kernel name of TensorFlow's fused sparse softmax cross-entropy, registered on the tensorflow backend. */
 export const SPARSE_XENT = "ValembSparseSoftmaxCrossEntropy";
 
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
+
+/** Replaces a kernel of the tensorflow backend, keeping the stock one to fall back on. */
+function replaceKernel(kernelName: string, make: (stock: tf.KernelFunc) => (args: KernelArgs) => tf.TensorInfo): void {
+  const stock = tf.getKernel(kernelName, "tensorflow");
+  if (!stock) throw new Error(`tfjs-node has no '${kernelName}' kernel (is it 4.22.0?)`);
+  tf.unregisterKernel(kernelName, "tensorflow");
+  tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc) as unknown as tf.KernelFunc });
+}
+
 /**
- * Registers TensorFlow's SparseSoftmaxCrossEntropyWithLogits (per-row loss and softmax − onehot in one
- * kernel, no one-hot tensor) as a tfjs kernel of the tensorflow backend. Returns the names added.
+ * Reshape with its target shape as a TensorFlow tensor made once per shape: the stock kernel makes,
+ * uploads and frees a shape tensor on every call (a training step of tiny reshapes ~670 times).
+ */
+function cachedShapeReshape(stock: tf.KernelFunc): (args: KernelArgs) => tf.TensorInfo {
+  const shapeIds = new Map<string, number>();
+  return (args) => {
+    const b = args.backend as NodeBackend, x = args.inputs.x!, shape = args.attrs!.shape as number[];
+    const type = x.dtype === "float32" ? b.binding.TF_FLOAT : x.dtype === "int32" ? b.binding.TF_INT32 : x.dtype === "bool" ? b.binding.TF_BOOL : null;
+    if (type === null) return stock(args as never) as tf.TensorInfo;
+    const key = shape.join(",");
+    let shapeId = shapeIds.get(key);
+    if (shapeId === undefined) {
+      shapeId = b.binding.createTensor([shape.length], b.binding.TF_INT32, Int32Array.from(shape));
+      shapeIds.set(key, shapeId);
+    }
+    const attrs = [{ name: "T", type: b.binding.TF_ATTR_TYPE, value: type }, { name: "Tshape", type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_INT32 }];
+    const [out] = b.binding.executeOp("Reshape", attrs, [...b.getInputTensorIds([x]), shapeId], 1);
+    return b.createOutputTensor(out);
+  };
+}
+
+const installed: string[] = [];
+
+/**
+ * Adds TensorFlow's SparseSoftmaxCrossEntropyWithLogits (per-row loss and softmax − onehot in one
+ * kernel, no one-hot tensor) as a tfjs kernel, and replaces Reshape with a cheaper kernel of
+ * identical results. Idempotent; returns the names.
  */
 export function installTensorflowKernels(): string[] {
-  if (tf.getKernel(SPARSE_XENT, "tensorflow")) return [SPARSE_XENT];
+  if (installed.length) return installed;
   tf.registerKernel({
     kernelName: SPARSE_XENT,
     backendName: "tensorflow",
@@ -78,5 +119,7 @@ export function installTensorflowKernels(): string[] {
       return b.executeMultipleOutputs("SparseSoftmaxCrossEntropyWithLogits", attrs, [inputs.logits!, inputs.labels!], 2) as unknown as tf.TensorInfo[];
     },
   });
-  return [SPARSE_XENT];
+  replaceKernel("Reshape", cachedShapeReshape);
+  installed.push(SPARSE_XENT, "Reshape (cached shape tensors)");
+  return installed;
 }

@@ -3,10 +3,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../../src/engine";
+import { backendUnderTest, useBackend } from "./backends-here";
 import { GPT, MODEL_PRESETS } from "../../src/model";
 
-before(async () => { await initEngine({ backend: "wasm", threads: 2 }); });
+const FAST = backendUnderTest("wasm");
+
+before(async () => { await useBackend(FAST); });
 
 function lossAndGrads(backend: string): { loss: number; grads: Record<string, Float32Array> } {
   tf.setBackend(backend);
@@ -25,17 +27,17 @@ function lossAndGrads(backend: string): { loss: number; grads: Record<string, Fl
     model.dispose();
     return out;
   } finally {
-    tf.setBackend("wasm");
+    tf.setBackend(FAST);
   }
 }
 
-test("smoke GPT: wasm with fused ops equals cpu with reference composites (loss and every gradient)", () => {
-  const fast = lossAndGrads("wasm"), ref = lossAndGrads("cpu");
+test(`smoke GPT: ${FAST} with fused ops equals cpu with reference composites (loss and every gradient)`, () => {
+  const fast = lossAndGrads(FAST), ref = lossAndGrads("cpu");
   assert.ok(Math.abs(fast.loss - ref.loss) <= 1e-5 * ref.loss, `loss ${fast.loss} vs ${ref.loss}`);
   for (const [name, g] of Object.entries(ref.grads)) {
     let scale = 0, worst = 0;
     for (let i = 0; i < g.length; i++) { scale = Math.max(scale, Math.abs(g[i])); worst = Math.max(worst, Math.abs(fast.grads[name][i] - g[i])); }
     assert.ok(scale > 0, `${name}: zero gradient, the test would prove nothing`);
-    assert.ok(worst <= 2e-5 * scale, `${name}: max |wasm − cpu| = ${worst} vs max |grad| ${scale}`);
+    assert.ok(worst <= 2e-5 * scale, `${name}: max |${FAST} − cpu| = ${worst} vs max |grad| ${scale}`);
   }
 });

@@ -2,10 +2,10 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine, rmsNorm, reluSquared, rotary, softcapCrossEntropy, referenceOps } from "../../src/engine";
-import { BACKENDS_HERE, useBackend } from "./backends-here";
+import { rmsNorm, reluSquared, rotary, softcapCrossEntropy, referenceOps } from "../../src/engine";
+import { backendUnderTest, backendsUnderTest, useBackend } from "./backends-here";
 
-before(async () => { await initEngine({ backend: "wasm", threads: 2 }); });
+before(async () => { await useBackend(backendUnderTest("wasm")); });
 
 function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);
@@ -45,7 +45,7 @@ test("reluSquared (custom gradient) is bit-identical to the reference composite:
   });
 });
 
-for (const backend of BACKENDS_HERE) {
+for (const backend of backendsUnderTest()) {
   test(`softcapCrossEntropy (fused, no one-hot) on ${backend} equals the reference composite: loss and gradient`, async () => {
     await useBackend(backend);
     for (const [N, V, cap] of [[37, 130, 15], [8, 512, 15], [5, 7, 2]] as const) {
@@ -84,8 +84,8 @@ for (const backend of BACKENDS_HERE) {
   });
 }
 
-test("rotary (one pass each way) equals the reference composite: values and gradients", async () => {
-  await useBackend("wasm");
+test(`rotary on ${backendUnderTest("wasm")} equals the reference composite: values and gradients`, async () => {
+  await useBackend(backendUnderTest("wasm"));
   tf.tidy(() => {
     const T = 12, hd = 8;
     const theta = tf.tensor2d(Array.from({ length: T * hd }, (_, i) => Math.floor(i / hd) * 0.37 * ((i % (hd / 2)) + 1)), [T, hd]);
@@ -98,4 +98,22 @@ test("rotary (one pass each way) equals the reference composite: values and grad
     assert.ok(maxDiff(g, gRef) <= 1e-6, `grad ${maxDiff(g, gRef)}`);
     assert.throws(() => rotary(x, cos.slice([0, 0], [T - 1, hd]) as tf.Tensor2D, sin), /rotary: x \[2,3,12,8\] needs cos\/sin of shape \[12, 8\]/);
   });
+});
+
+test("tensorflow's Reshape with cached shape tensors gives what a fresh reshape gives (float, int, bool, -1, repeated shapes)", { skip: !backendsUnderTest().includes("tensorflow") && "tfjs-node not installed" }, async () => {
+  await useBackend("tensorflow");
+  for (let round = 0; round < 2; round++) { // the second round reuses every cached shape
+    tf.tidy(() => {
+      const x = tf.range(0, 24, 1, "float32"), i = tf.range(0, 24, 1, "int32"), b = i.greater(11);
+      for (const shape of [[2, 3, 4], [4, -1], [24], [1, 24, 1]]) {
+        for (const t of [x, i, b]) {
+          const r = t.reshape(shape);
+          assert.deepEqual(r.shape, shape.includes(-1) ? [4, 6] : shape);
+          assert.equal(r.dtype, t.dtype);
+          assert.deepEqual(Array.from(r.dataSync()), Array.from(t.dataSync()));
+        }
+      }
+    });
+  }
+  assert.throws(() => tf.zeros([6]).reshape([4, 2]), /6 values, but the requested shape has 8/);
 });

@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine, rmsNorm, reluSquared, softcapCrossEntropy } from "../../src/engine";
+import { rmsNorm, reluSquared, softcapCrossEntropy } from "../../src/engine";
+import { backendUnderTest, useBackend } from "./backends-here";
 
 const V = 32, D = 16, H = 2, B = 2, S = 8, HD = D / H;
 
@@ -58,11 +59,13 @@ function train(backend: string, steps: number): { losses: number[]; grads: Recor
   return out;
 }
 
-test("training steps on fast wasm equal the cpu backend, with a flat tensor count", async () => {
-  await initEngine({ backend: "wasm", threads: 2 });
-  const fast = train("wasm", 4);
+const FAST = backendUnderTest("wasm");
+
+test(`training steps on ${FAST} equal the cpu backend, with a flat tensor count`, async () => {
+  await useBackend(FAST);
+  const fast = train(FAST, 4);
   const ref = train("cpu", 4);
-  tf.setBackend("wasm");
+  tf.setBackend(FAST);
   for (let s = 0; s < ref.losses.length; s++) {
     assert.ok(Math.abs(fast.losses[s] - ref.losses[s]) <= 1e-5 * Math.abs(ref.losses[s]), `step ${s} loss ${fast.losses[s]} vs ${ref.losses[s]}`);
     for (const name of Object.keys(ref.grads[s])) {

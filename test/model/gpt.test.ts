@@ -2,11 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { GPT, attentionBias, modelConfig, paddedVocab } from "../../src/model";
+import { backendUnderTest, useBackend } from "../engine/backends-here";
 
 const allowed = (bias: tf.Tensor, b: number, q: number, k: number) => (bias.arraySync() as number[][][][])[b][0][q][k] === 0;
 
 test("attention bias: causal, documents start at EOT, sliding window", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   const EOT = 9, T = 8;
   const tokens = [1, 2, 3, EOT, 4, 5, 6, 7, /* row 1 */ 1, 2, 3, 4, 5, 6, 7, 8];
   const full = attentionBias(tokens, 2, T, T, EOT);
@@ -23,7 +24,7 @@ test("attention bias: causal, documents start at EOT, sliding window", async () 
 });
 
 test("parameters follow the config and the layout", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   const cfg = modelConfig("smoke");
   const m = new GPT(cfg, 0);
   const shapes = Object.fromEntries(m.params.map((p) => [p.name, p.variable.shape]));
@@ -56,7 +57,7 @@ test("parameters follow the config and the layout", async () => {
 });
 
 test("init: deterministic from the seed, speedrun values, loss = ln(padded vocab)", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   const cfg = modelConfig("smoke");
   const a = new GPT(cfg, 7), b = new GPT(cfg, 7), c = new GPT(cfg, 8);
   const wa = a.getWeights(), wb = b.getWeights(), wc = c.getWeights();
@@ -86,7 +87,7 @@ test("init: deterministic from the seed, speedrun values, loss = ln(padded vocab
 });
 
 test("logits respect causality and document boundaries", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   const cfg = modelConfig("smoke");
   const m = new GPT(cfg, 1);
   // non-zero output projections so that every path carries signal

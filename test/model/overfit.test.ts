@@ -1,13 +1,13 @@
-// Training end to end on the wasm backend: the smoke model memorizes one batch in 30 steps.
+// Training end to end on the wasm backend (or VALEMB_TEST_BACKEND): the smoke model memorizes one batch in 30 steps.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../../src/engine";
 import { GPT, modelConfig } from "../../src/model";
 import { SpeedrunOptimizer } from "../../src/optim";
+import { backendUnderTest, useBackend } from "../engine/backends-here";
 
 test("30 steps on one batch drive the loss down, tensors stay flat", async () => {
-  await initEngine({ backend: "wasm" });
+  await useBackend(backendUnderTest("wasm"));
   const cfg = modelConfig("smoke", { layout: "01234......01234" });
   const model = new GPT(cfg, 0);
   const opt = new SpeedrunOptimizer(model.params, { lrMultiplier: 4 });

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { GPT, MODEL_PRESETS, paddedVocab } from "../../src/model";
 import { SpeedrunOptimizer, newtonSchulz5 } from "../../src/optim";
+import { backendUnderTest, useBackend } from "../engine/backends-here";
 
 const golden = JSON.parse(fs.readFileSync(path.join(__dirname, "../reference/goldens.json"), "utf8"));
 
@@ -53,7 +54,7 @@ function close(actual: number, expected: number, rel: number, what: string, abs 
 }
 
 test("parity with PyTorch: smoke model, gradients, Muon, Adam, 4 steps", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   assert.deepEqual(golden.config, MODEL_PRESETS.smoke, "the smoke preset changed: regenerate the goldens (npm run goldens)");
   const model = new GPT(golden.config, 0);
   model.setWeights(parityWeights(model, golden.seed));

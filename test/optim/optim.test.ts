@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Adam, Muon, SpeedrunOptimizer, TrainableParam, lrFactor, muonMomentum, newtonSchulz5 } from "../../src/optim";
 import { GPT, modelConfig } from "../../src/model";
+import { backendUnderTest, useBackend } from "../engine/backends-here";
 
 const param = (name: string, values: number[] | Float32Array, shape: number[], group: TrainableParam["group"], mlp = false): TrainableParam =>
   ({ name, variable: tf.variable(tf.tensor(values, shape)), group, mlp });
@@ -27,7 +28,7 @@ test("Muon momentum warms up from 0.85 to 0.95 over 300 steps", () => {
 });
 
 test("NS5 nearly orthogonalizes, in the wide orientation, batched", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   tf.tidy(() => {
     const G = tf.tensor(randn(24 * 96, 1), [24, 96]);
     const X = newtonSchulz5(G);
@@ -46,7 +47,7 @@ test("NS5 nearly orthogonalizes, in the wide orientation, batched", async () => 
 });
 
 test("Adam matches torch.optim.Adam's formula (bias-corrected, eps after correction)", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   const p = param("w", [1, -2], [2], "scalar");
   const adam = new Adam([p], { beta1: 0.8, beta2: 0.95, eps: 1e-10 });
   let m = [0, 0], v = [0, 0], w = [1, -2];
@@ -66,7 +67,7 @@ test("Adam matches torch.optim.Adam's formula (bias-corrected, eps after correct
 });
 
 test("Muon: stacked shapes give the same update as one matrix at a time; lr scale and weight decay", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   const mk = () => [
     param("qkv", randn(3 * 8 * 8, 3), [3, 8, 8], "hidden"),
     param("fc", randn(32 * 8, 4), [32, 8], "hidden", true),
@@ -102,7 +103,7 @@ test("Muon: stacked shapes give the same update as one matrix at a time; lr scal
 });
 
 test("SpeedrunOptimizer: state round-trips, tensors stay flat", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   const mk = () => [
     param("embed", randn(16 * 8, 1), [16, 8], "embed"),
     param("lm_head_w", randn(16 * 8, 2), [16, 8], "head"),
@@ -139,7 +140,7 @@ test("SpeedrunOptimizer: state round-trips, tensors stay flat", async () => {
 });
 
 test("creating and disposing an optimizer leaves no tensor behind", async () => {
-  await tf.setBackend("cpu");
+  await useBackend(backendUnderTest("cpu"));
   const model = new GPT(modelConfig("smoke"), 0);
   const before = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) new SpeedrunOptimizer(model.params).dispose();

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import "../engine/backends-here"; // VALEMB_TEST_BACKEND → VALEMB_BACKEND for train() and the CLI children
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-cli-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));

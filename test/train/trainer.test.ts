@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { LOG_LINE_RE, TrainDivergedError, train, CHECKPOINT_FILE, readCheckpoint } from "../../src/train";
 import type { TrainOptions } from "../../src/train";
 import { parseRawLog } from "../../src/analysis";
+import "../engine/backends-here"; // VALEMB_TEST_BACKEND → VALEMB_BACKEND for train() and the CLI children
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-train-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
