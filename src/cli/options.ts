@@ -90,6 +90,7 @@ export const OPTIONS = {
   browser: { kind: "boolean" },
   "no-browser": { kind: "boolean" },
   check: { kind: "boolean" },
+  classic: { kind: "boolean" },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

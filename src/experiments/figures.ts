@@ -3,6 +3,7 @@ import { finalEval, timeOf } from "../analysis";
 import { crossingChart, lossChart, scalarChart, type Figure } from "../viz";
 import { variantScalarGrids } from "./paired";
 import type { SectionResults } from "./results";
+import { sectionColors } from "./styles";
 
 /** Every chart of the section's spec (seeds as mean ± std), then the crossing-time chart. */
 export function sectionFigures(results: SectionResults): Figure[] {
@@ -15,18 +16,20 @@ export function sectionFigures(results: SectionResults): Figure[] {
     const xs = (base ?? results.variants[0])?.runs.map((r) => { const f = finalEval(r)!; return axis === "time" ? timeOf(f, r) : f.step; }) ?? [];
     return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
   };
+  const colors = sectionColors();
   const figs: Figure[] = [];
   for (const chart of spec.charts) {
     const runs = results.variants.filter((v) => chart.variants.includes(v.variant.name)).flatMap((v) => v.runs);
     if (runs.length === 0) continue;
     const e = end(chart.axis);
     figs.push(lossChart(runs, {
-      axis: chart.axis, groupBy: "variant", target: target.value, labels: labels, name: chart.name, title: chart.title,
-      window: Number.isFinite(e) ? { from: chart.window.fromFrac * e, to: chart.window.toFrac * e * 1.02 } : undefined,
+      axis: chart.axis, groupBy: "variant", target: target.value, labels: labels, colors, baseline: spec.baseline, name: chart.name, title: chart.title,
+      // the window ends where the data ends (each mean curve runs to its seeds' mean final time), unless the spec cuts earlier
+      window: Number.isFinite(e) ? { from: chart.window.fromFrac * e, to: chart.window.toFrac < 1 ? chart.window.toFrac * e : undefined } : undefined,
     }));
   }
   const all = results.variants.flatMap((v) => v.runs);
-  if (all.length) figs.push(crossingChart(all, { target: target.value, groupBy: "variant", labels: labels, name: `${spec.name}-crossing-time`, title: `${spec.title}: time to reach ${target.value.toFixed(4)}` }));
+  if (all.length) figs.push(crossingChart(all, { target: target.value, groupBy: "variant", labels: labels, colors, name: `${spec.name}-crossing-time`, title: `${spec.title}: time to reach ${target.value.toFixed(4)}` }));
   return figs;
 }
 

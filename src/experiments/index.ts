@@ -5,7 +5,10 @@ export { copyRun, defaultRoot, planSweep, prepareSweep, readRunMeta, removeCopyL
 export type { PlannedRun, RunRequest, RunState, SweepEvent, SweepOptions, SweepResult } from "./runner";
 export { SweepProgress } from "./progress";
 export { acquireLock } from "./lock";
-export { caption, rankingByVariant, rankVariants, sectionResults, targetLoss, variantTable, variantsByCrossing } from "./results";
+export {
+  caption, rankingByVariant, rankingCaption, rankingTableRows, rankVariants, sectionResults, sectionTableCaption, sectionTableRows, targetLoss,
+  variantLabels, variantTable, variantsByCrossing, windowText,
+} from "./results";
 export type { SectionResults, TargetLoss, VariantResult } from "./results";
 export { scalarFigures, sectionFigures } from "./figures";
 export { SweepStoppedError, childBackend, identityResolver, runSection } from "./section";
@@ -24,3 +27,4 @@ export {
   HEADLINE_PRESET, finalScalarTable, frameworkComparison, frameworkTable, headlineResults, pairedComparison, pairedFindings, pairedSummaryHtml, pairedTable, powerEstimate, runSeed, variantScalarGrids,
 } from "./paired";
 export type { FrameworkRow, PairedRow, PowerEstimate } from "./paired";
+export { BASELINE_COLOR, TTEST_RUN_VARIANTS, chartStyle, sectionColors, variantColorTable, variantForRun } from "./styles";

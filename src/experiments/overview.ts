@@ -40,8 +40,7 @@ export function layoutFigure(
       z: layers.map((l) => x.map((i) => l[i] ?? null)),
       text: layers.map((l) => x.map((i) => (l[i] === null || l[i] === undefined ? "" : TABLE_CHARS[l[i] as number]))),
       texttemplate: "%{text}", textfont: { color: "white", size: 13 },
-      customdata: rows.map((r) => x.map(() => r.layout)),
-      hovertemplate: "layer %{x}: table %{text}<br>%{y}<br>%{customdata}<extra></extra>",
+      hovertemplate: "layer %{x}: table %{text}<br>%{y}<extra></extra>",
       colorscale, zmin: -0.5, zmax: nIds - 0.5, showscale: false, xgap: 2, ygap: 2,
     }],
     layout: {

@@ -5,6 +5,7 @@ import {
 } from "../analysis";
 import { lossChart, type Axis, type Figure } from "../viz";
 import { SECTIONS, type SectionSpec } from "./sections";
+import { chartStyle } from "./styles";
 
 /** The speedrun's target (GPT-2 Medium track). */
 export const SPEEDRUN_TARGET = 2.92;
@@ -43,7 +44,7 @@ export function postFigures(runs: Run[], spec: SectionSpec): Figure[] {
     const sel = f.runs.flatMap((id) => runs.filter((r) => r.name === id));
     if (sel.length === 0) continue;
     figs.push(lossChart(sel, {
-      axis: f.axis, window: { from: f.from, to: f.to }, groupBy: "run", target: SPEEDRUN_TARGET, labels: labels,
+      axis: f.axis, window: { from: f.from, to: f.to }, groupBy: "run", target: SPEEDRUN_TARGET, labels: labels, colors: chartStyle(sel).colors,
       name: `post-${chart.postFigure.replace(/\.png$/, "")}`, title: `${chart.title} (runs ${f.runs.join(", ")})`,
     }));
   }
@@ -116,8 +117,9 @@ export function tTestFigures(runs: Run[]): Figure[] {
   const g = tTestGroups(runs);
   const sel = [...g.baseline, ...g.twoMore];
   if (sel.length === 0) return [];
-  const labels = { "25": `baseline (${g.baseline.length} seeds)`, "26": `2 additional tables (${g.twoMore.length} seeds)` };
-  const common = { groupBy: "variant" as const, target: SPEEDRUN_TARGET, labels: labels };
+  // the chart adds each group's seed count as (n=…)
+  const labels = { "25": "25: baseline", "26": "26: 2 additional tables" };
+  const common = { groupBy: "variant" as const, target: SPEEDRUN_TARGET, labels: labels, colors: chartStyle(sel).colors, baseline: "25" };
   return [
     lossChart(sel, { ...common, axis: "time", window: { from: 1395, to: 1450 }, name: "post-25-26-record-time", title: "Baseline vs two additional tables, mean ± std over seeds (time)" }),
     lossChart(sel, { ...common, axis: "step", window: { from: 5500, to: 5960 }, name: "post-25-26-record-step", title: "Baseline vs two additional tables, mean ± std over seeds (step)" }),

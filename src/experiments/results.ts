@@ -46,7 +46,7 @@ export function targetLoss(baselineRuns: Run[], override?: number): TargetLoss {
   const finals = baselineRuns.map((r) => finalEval(r)!.valLoss);
   const m = finals.reduce((a, b) => a + b, 0) / finals.length;
   const value = Math.ceil(m * 1e4) / 1e4;
-  return { value, rule: `baseline mean final val loss over ${finals.length} seed(s), rounded up: ${value.toFixed(4)}` };
+  return { value, rule: `baseline mean final val loss over ${finals.length} seed${finals.length === 1 ? "" : "s"}, rounded up` };
 }
 
 /** Load a section's runs from `<root>/<section>/<variant>/seed-<n>` and measure them. */
@@ -141,10 +141,70 @@ export function rankingByVariant(results: SectionResults) {
   });
 }
 
+/** A ranking window for people: "steps 50–90", "1200–1400 s". */
+export function windowText(r: { axis: "time" | "step"; from: number; to: number }): string {
+  const n = (x: number) => (Math.abs(x - Math.round(x)) < 0.05 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1));
+  return r.axis === "step" ? `steps ${n(r.from)}–${n(r.to)}` : `${n(r.from)}–${n(r.to)} s`;
+}
+
 /** One line saying what the table's numbers are, for captions. */
 export function caption(results: SectionResults): string {
   const r = results.ranking;
   return `target loss ${results.target.value.toFixed(4)} (${results.target.rule})` +
-    (r ? `; ranked over ${r.axis} ${r.from.toFixed(r.axis === "time" ? 1 : 0)}–${r.to.toFixed(r.axis === "time" ? 1 : 0)}${r.axis === "time" ? " s" : ""}` : "") +
+    (r ? `; ranked over ${windowText(r)}` : "") +
     (results.missing.length ? `; not yet run: ${results.missing.join(", ")}` : "");
+}
+
+const pm = (m: number | null, s: number | null, d: number) => (m === null ? "–" : s === null || !Number.isFinite(s) ? m.toFixed(d) : `${m.toFixed(d)} ± ${s.toFixed(d)}`);
+const signed = (x: number, d = 4) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(d)}`;
+const pText = (p: number) => (p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
+
+/**
+ * The section's main table as a notebook shows it: eight short columns, mean ± std in one cell,
+ * numbers rounded for reading, the layout in monospace; the post's label of each variant is its
+ * row's tooltip (and in the layout chart above). Same rows and order as variantTable.
+ */
+export function sectionTableRows(results: SectionResults): Record<string, string | number>[] {
+  return variantsByCrossing(results).map((v) => {
+    const s = v.summary, t = v.vsBaseline;
+    return {
+      variant: v.variant.name,
+      layout: v.variant.layout,
+      reach: `${s.nCrossed}/${s.n}`,
+      "cross step": s.crossingStepMean === null ? "–" : s.crossingStepMean.toFixed(1),
+      "cross time (s)": pm(s.crossingTimeMean, s.crossingTimeStd, 1),
+      "final loss": pm(s.finalLossMean, s.finalLossStd, 4),
+      "Δ final": v.variant.name === results.spec.baseline || !t ? "–" : signed(t.diff),
+      "Welch p": t ? pText(t.p) : "–",
+    };
+  });
+}
+
+/** The caption of sectionTableRows: what each column means and how the target was set. */
+export function sectionTableCaption(results: SectionResults): string {
+  return `Sorted by mean crossing time. Target ${results.target.value.toFixed(4)}: ${results.target.rule}. ` +
+    "reach: seeds that reach it; cross step/time: mean (± std) over those seeds; final loss: mean ± std over seeds; " +
+    "Δ final, Welch p: against the baseline (two-sided)." + (results.missing.length ? ` Not yet run: ${results.missing.join(", ")}.` : "");
+}
+
+/** Variant name → the post's label, for tooltips. */
+export function variantLabels(results: SectionResults): Record<string, string> {
+  return Object.fromEntries(results.variants.map((v) => [v.variant.name, `${v.variant.label} (the post's run ${v.variant.postRun})`]));
+}
+
+/** The order before the crossing, as a notebook shows it (null without a ranking). */
+export function rankingTableRows(results: SectionResults): Record<string, string | number>[] | null {
+  const r = results.ranking;
+  if (!r) return null;
+  return r.rows.map((x) => ({
+    variant: x.run, "mean rank": x.meanRank.toFixed(1), "mean loss": x.meanLoss.toFixed(4),
+    "gap to baseline": x.run === results.spec.baseline ? "–" : signed(x.meanGapToRef),
+  }));
+}
+
+/** The caption of rankingTableRows. */
+export function rankingCaption(results: SectionResults): string {
+  const r = results.ranking;
+  return r ? `Ranked over ${windowText(r)} on each variant's mean curve over seeds (rank 1 = lowest loss, averaged over the window); ` +
+    "gap: mean loss minus the baseline's (negative = ahead)." : "";
 }

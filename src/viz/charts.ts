@@ -22,9 +22,21 @@ export interface LossChartOptions {
   /** Legend label per run name or variant (default: the name itself). */
   labels?: Record<string, string>;
   colors?: ColorMap;
+  /**
+   * The group every other is compared with (groupBy "variant"): with more than BANDS_FOR_ALL groups
+   * only its ±std band is drawn. Default: the group whose key or label says "baseline".
+   */
+  baseline?: string;
   width?: number;
   height?: number;
 }
+
+/**
+ * Up to this many groups each get a ±std band; with more, only the baseline's: six or more translucent
+ * bands stack into one muddy area, while the question every chart asks is whether a variant's mean
+ * leaves the baseline's seed-to-seed spread. Every mean's own std stays in its hover text.
+ */
+export const BANDS_FOR_ALL = 3;
 
 export interface CrossingChartOptions {
   target: number;
@@ -126,6 +138,27 @@ export function meanCurve(curves: Curve[]): { x: number[]; mean: number[]; std: 
   return { x: xs, mean, std };
 }
 
+/**
+ * Mean and std over seeds of one group. Seeds evaluated at the same steps (every run of a section) are
+ * averaged step by step: on the time axis the point sits at the seeds' mean time, so the mean curve
+ * runs to the end of training (mean final time) instead of stopping where the fastest seed stops.
+ * Seeds with different eval steps fall back to meanCurve on their common x range.
+ */
+export function seedMean(runs: Run[], axis: Axis): { x: number[]; mean: number[]; std: number[] } {
+  const evals = runs.map((r) => r.evals.filter((e) => Number.isFinite(e.valLoss)).sort((a, b) => a.step - b.step));
+  const steps = evals[0].map((e) => e.step);
+  const aligned = evals.every((es) => es.length === steps.length && es.every((e, i) => e.step === steps[i] && (axis === "step" || e.timeS !== null)));
+  if (!aligned) return meanCurve(runs.map((r) => curveOf(r, axis)));
+  const avg = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = (v: number[]) => { const m = avg(v); return v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : 0; };
+  const at = (i: number) => evals.map((es) => es[i]);
+  return {
+    x: steps.map((step, i) => (axis === "step" ? step : avg(at(i).map((e) => e.timeS as number)))),
+    mean: steps.map((_, i) => avg(at(i).map((e) => e.valLoss))),
+    std: steps.map((_, i) => sd(at(i).map((e) => e.valLoss))),
+  };
+}
+
 /** The x range a window selects, given the largest x in the data. */
 export function resolveWindow(w: XWindow | undefined, xMin: number, xMax: number): [number, number] | null {
   if (!w) return null;
@@ -169,8 +202,32 @@ function baseLayout(title: string | undefined, width: number, height: number): R
     title: title ? { text: title, x: 0.02, xanchor: "left", font: { size: 18 } } : undefined,
     paper_bgcolor: "white", plot_bgcolor: "white",
     margin: { l: 80, r: 24, t: title ? 56 : 24, b: 64 },
-    legend: { x: 0.99, xanchor: "right", y: 0.99, yanchor: "top", bgcolor: "rgba(255,255,255,0.85)", bordercolor: "#bbb", borderwidth: 1 },
     hovermode: "closest",
+  };
+}
+
+/** Rough rendered width of a legend entry in px at the legend's font (symbol, gap and text). */
+const entryWidth = (label: string, fontSize: number) => 46 + 0.56 * fontSize * label.length;
+
+/**
+ * The legend under the plot, in rows across the full width: it covers no data however many lines
+ * there are. Returns the layout changes: the legend, and the extra bottom margin and height its rows take.
+ */
+function legendBelow(labels: string[], width: number, title?: string): { legend: Record<string, unknown>; rows: number } {
+  const fontSize = 14;
+  const usable = width - 40;
+  let rows = title ? 2 : 1, used = 0; // a title takes a row of its own above the entries
+  for (const l of labels) {
+    const w = entryWidth(l, fontSize);
+    if (used > 0 && used + w > usable) { rows++; used = 0; }
+    used += w;
+  }
+  return {
+    legend: {
+      orientation: "h", xref: "container", x: 0.02, xanchor: "left", yref: "container", y: 0.01, yanchor: "bottom",
+      font: { size: fontSize }, itemclick: "toggle", title: title ? { text: title, side: "top", font: { size: 13, color: "#555" } } : undefined,
+    },
+    rows,
   };
 }
 
@@ -194,6 +251,7 @@ export function lossChart(runs: Run[], opts: LossChartOptions = {}): Figure {
 
   const data: Trace[] = [];
   const drawn: Curve[] = []; // every line on the chart, for fitting the y range
+  const bands: string[] = []; // groups drawn with a ±std band
   const hover = axis === "time" ? "%{x:.1f} s" : "step %{x}";
   if (groupBy === "run") {
     const seedIndex = new Map<string, number>();
@@ -210,36 +268,45 @@ export function lossChart(runs: Run[], opts: LossChartOptions = {}): Figure {
       });
     }
   } else {
-    for (const [key, members] of groupRuns(withData, groupBy)) {
+    const found = groupRuns(withData, groupBy);
+    const baselineKey = opts.baseline ?? [...found.keys()].find((k) => /baseline/i.test(k) || /baseline/i.test(labelOf(k, opts.labels)));
+    // the baseline first: drawn under the others, and first in the legend
+    const groups = new Map([...found].sort(([a], [b]) => Number(b === baselineKey) - Number(a === baselineKey)));
+    const bandsForAll = groups.size <= BANDS_FOR_ALL;
+    for (const [key, members] of groups) {
       const color = colors.colorOf(key, labelOf(key, opts.labels));
-      const curves = members.map((r) => curveOf(r, axis));
       const label = labelOf(key, opts.labels);
       if (members.length === 1) {
-        drawn.push(curves[0]);
+        const c = curveOf(members[0], axis);
+        drawn.push(c);
         data.push({
-          type: "scatter", mode: "lines", name: label, legendgroup: key, x: curves[0].x, y: curves[0].y,
+          type: "scatter", mode: "lines", name: label, legendgroup: key, x: c.x, y: c.y,
           line: { color, width: 2 },
           hovertemplate: `%{fullData.name}<br>${hover}<br>val loss %{y:.4f}<extra></extra>`,
         });
         continue;
       }
-      const m = meanCurve(curves);
+      const m = seedMean(members, axis);
       const upper = m.mean.map((v, i) => v + m.std[i]);
       const lower = m.mean.map((v, i) => v - m.std[i]);
-      drawn.push({ x: m.x, y: upper }, { x: m.x, y: lower });
-      // band = upper edge, then lower edge filled up to it ("tonexty")
-      data.push({
-        type: "scatter", mode: "lines", name: `${label} +std`, legendgroup: key, showlegend: false,
-        x: m.x, y: upper, line: { width: 0, color }, hoverinfo: "skip",
-      });
-      data.push({
-        type: "scatter", mode: "lines", name: `${label} −std`, legendgroup: key, showlegend: false,
-        x: m.x, y: lower, line: { width: 0, color }, fill: "tonexty", fillcolor: withAlpha(color, 0.18), hoverinfo: "skip",
-      });
+      drawn.push({ x: m.x, y: m.mean });
+      if (bandsForAll || key === baselineKey) {
+        drawn.push({ x: m.x, y: upper }, { x: m.x, y: lower });
+        bands.push(key);
+        // band = upper edge, then lower edge filled up to it ("tonexty")
+        data.push({
+          type: "scatter", mode: "lines", name: `${label} +std`, legendgroup: key, showlegend: false,
+          x: m.x, y: upper, line: { width: 0, color }, hoverinfo: "skip",
+        });
+        data.push({
+          type: "scatter", mode: "lines", name: `${label} −std`, legendgroup: key, showlegend: false,
+          x: m.x, y: lower, line: { width: 0, color }, fill: "tonexty", fillcolor: withAlpha(color, bandsForAll ? 0.18 : 0.22), hoverinfo: "skip",
+        });
+      }
       data.push({
         type: "scatter", mode: "lines", name: `${label} (n=${members.length})`, legendgroup: key,
-        x: m.x, y: m.mean, customdata: m.std, line: { color, width: 2.2 },
-        hovertemplate: `%{fullData.name}<br>${hover}<br>mean %{y:.4f} ± %{customdata:.4f}<extra></extra>`,
+        x: m.x, y: m.mean, customdata: m.std, line: { color, width: key === baselineKey ? 2.8 : 2.2 },
+        hovertemplate: `%{fullData.name}<br>${hover}<br>mean %{y:.4f} ± %{customdata:.4f} (std over seeds)<extra></extra>`,
       });
     }
   }
@@ -262,8 +329,15 @@ export function lossChart(runs: Run[], opts: LossChartOptions = {}): Figure {
     }
     if (yr) Object.assign(yaxis, { range: yr, tickformat: tickFormat(yr) });
   }
-  const layout = baseLayout(opts.title, opts.width ?? DEFAULT_WIDTH, opts.height ?? DEFAULT_HEIGHT);
-  Object.assign(layout, { xaxis, yaxis });
+  const width = opts.width ?? DEFAULT_WIDTH;
+  const legendLabels = data.filter((t) => t.showlegend !== false).map((t) => String(t.name));
+  const bandNote = groupBy === "run" || bands.length === 0 ? undefined
+    : bands.length > 1 ? "mean of seeds, band ±1 std:" : "mean of seeds, band ±1 std of the baseline:";
+  const { legend, rows } = legendBelow(legendLabels, width, bandNote);
+  const legendPx = 20 + 24 * rows;
+  const layout = baseLayout(opts.title, width, (opts.height ?? DEFAULT_HEIGHT) + legendPx);
+  Object.assign(layout, { xaxis, yaxis, legend, showlegend: true });
+  (layout.margin as { b: number }).b += legendPx;
   if (opts.target !== undefined) {
     layout.shapes = [{
       type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: opts.target, y1: opts.target,

@@ -6,11 +6,12 @@ export const PALETTE = [
   "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 ];
-// used once all ten are taken (tab20's lighter shades)
-const EXTRA = [
-  "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
-  "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+// used once all ten are taken: darker shades from tab20b/tab20c (tab20's pale ones vanish next to a ±std band)
+export const PALETTE_EXTRA = [
+  "#637939", "#7b4173", "#8c6d31", "#393b79", "#843c39",
+  "#31a354", "#e6550d", "#756bb1", "#636363", "#3182bd",
 ];
+const EXTRA = PALETTE_EXTRA;
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;

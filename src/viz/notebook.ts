@@ -31,8 +31,8 @@ function send(msg: DisplayData): void {
 }
 
 /**
- * Sends plotly.js to the page (one ~4.8 MB output). Call it in the notebook's first cell: charts
- * drawn later, and the charts of a reopened saved notebook, use it.
+ * Starts loading plotly.js into the page (a small output: the library itself is served by the
+ * Jupyter server, never stored in the notebook). Optional: each chart loads it when needed.
  */
 export function loadPlotly(): void {
   send({
@@ -43,15 +43,16 @@ export function loadPlotly(): void {
 }
 
 /**
- * Shows a chart inline. The output carries the figure as application/vnd.plotly.v1+json (JupyterLab
- * with jupyterlab-plotly, VS Code) and as HTML drawn by the page's plotly.js (classic Notebook,
- * plain JupyterLab). Sends plotly.js first if this kernel has not yet done so.
+ * Shows a chart inline, as HTML drawn by plotly.js from the Jupyter server (JupyterLab, Notebook 7,
+ * classic Notebook). No application/vnd.plotly.v1+json copy: Jupyter stores JSON outputs pretty-printed,
+ * one number per line, which made every chart's share of a saved notebook three times larger, and
+ * JupyterLab renders it only with the jupyterlab-plotly extension. The figure is in the HTML
+ * (figureOfHtml reads it back).
  */
 export function showChart(fig: Figure): void {
   if (!plotlySent) loadPlotly();
   send({
     data: {
-      "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout, config: fig.config ?? {} },
       "text/html": figureHtml(fig),
       "text/plain": `<chart ${fig.name}: ${fig.data.length} trace(s)>`,
     },
@@ -76,6 +77,8 @@ export type TableInput = string | Record<string, unknown>[] | FrameLike;
 export interface TableOptions extends HtmlOptions {
   /** Rows only: the column whose values become the row labels (default: "name" or "run" when present). */
   rowLabel?: string;
+  /** Rows only: a tooltip per row label (details that would widen the table). */
+  rowTitles?: Record<string, string>;
 }
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -94,13 +97,26 @@ export function rowsToHtml(rows: Record<string, unknown>[], opts: TableOptions =
   const rest = columns.filter((c) => c !== label);
   const head = `<tr>${label ? `<th>${esc(label)}</th>` : ""}${rest.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>`;
   const body = rows.map((r) =>
-    `<tr>${label ? `<th style="text-align:left">${cell(r[label], digits)}</th>` : ""}` +
+    `<tr>${label ? `<th style="text-align:left"${opts.rowTitles?.[String(r[label])] ? ` title="${esc(opts.rowTitles[String(r[label])]).replace(/"/g, "&quot;")}"` : ""}>${cell(r[label], digits)}</th>` : ""}` +
     rest.map((c) => `<td style="text-align:right">${cell(r[c], digits)}</td>`).join("") + "</tr>").join("\n");
   const caption = opts.caption ? `<caption>${esc(opts.caption)}</caption>` : "";
   return `<table class="dataframe">${caption}<thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
 }
 
 /** The header cells of an HTML table (its <thead>, else its first row). */
+/**
+ * Narrow, monospace tables in every Jupyter UI: JupyterLab's stylesheet lays tables out with fixed
+ * column widths (headers and labels wrap onto 3–4 lines, wide tables scroll sideways); inline styles
+ * size columns to their content, keep cells on one line, and wrap the caption to the table's width.
+ */
+export function styleTable(html: string): string {
+  const mono = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px";
+  return html
+    .replace(/<table(?![^>]*style=)/g, `<table style="table-layout:auto;width:auto;margin-left:0;border-collapse:collapse;${mono}"`)
+    .replace(/<caption>/g, '<caption style="caption-side:top;text-align:left;white-space:normal;font-family:sans-serif;font-size:12px;color:#444;padding-bottom:4px">')
+    .replace(/<(td|th)( style="|>)/g, (_m, tag: string, rest: string) => (rest === ">" ? `<${tag} style="white-space:nowrap">` : `<${tag} style="white-space:nowrap;`));
+}
+
 function headerColumns(html: string): string[] {
   const head = /<thead[^>]*>([\s\S]*?)<\/thead>/i.exec(html)?.[1] ?? /<tr[^>]*>([\s\S]*?)<\/tr>/i.exec(html)?.[1] ?? "";
   return [...head.matchAll(/<th[^>]*>([\s\S]*?)<\/th>/gi)].map((m) => m[1].replace(/<[^>]*>/g, "").trim());
@@ -112,9 +128,9 @@ function headerColumns(html: string): string[] {
  * columns, so tests can check them.
  */
 export function showTable(table: TableInput, opts: TableOptions = {}): void {
-  const html = typeof table === "string" ? table
+  const html = styleTable(typeof table === "string" ? table
     : Array.isArray(table) ? rowsToHtml(table, opts)
-    : toHtml(table as Parameters<typeof toHtml>[0], opts); // a danfo DataFrame: src/analysis's table format
+    : toHtml(table as Parameters<typeof toHtml>[0], opts)); // a danfo DataFrame: src/analysis's table format
   const columns = headerColumns(html);
   send({
     data: { "text/html": html, "text/plain": `<table: ${columns.join(", ")}>` },

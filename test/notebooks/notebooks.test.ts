@@ -7,6 +7,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { figureOfHtml } from "../../src/viz";
 import { committedNotebooks, htmlOf, jupyterOrSkip, outputsOf, readNotebook, ROOT, textOf, type Cell, type Output } from "./tools";
 
 const { jp, skip, env } = jupyterOrSkip();
@@ -34,7 +35,7 @@ test("every committed notebook runs in quick mode; charts and tables are real", 
   for (const nb of notebooks) {
     const outs = outputsOf(readNotebook(path.join(out, path.basename(nb))));
     for (const c of charts(outs)) {
-      const fig = c.data!["application/vnd.plotly.v1+json"];
+      const fig = figureOfHtml(htmlOf(c));
       assert.ok(fig.data.length > 0, `${nb}: chart ${c.metadata!.valemb.name} has traces`);
       assert.equal(fig.data.length, c.metadata!.valemb.traces);
       assert.match(htmlOf(c), /class="valemb-chart"/);
@@ -49,15 +50,15 @@ test("every committed notebook runs in quick mode; charts and tables are real", 
   assert.match(demo.filter((o) => o.name === "stdout").map(textOf).join(""), /9 runs from the built-in sample/);
   const [loss, crossing] = charts(demo);
   assert.equal(loss.metadata!.valemb.name, "loss-time-last25");
-  assert.equal(loss.data!["application/vnd.plotly.v1+json"].data.length, 9, "3 variants × (band upper, band lower, mean)");
-  const layout = loss.data!["application/vnd.plotly.v1+json"].layout;
+  assert.equal(figureOfHtml(htmlOf(loss)).data.length, 9, "3 variants × (band upper, band lower, mean)");
+  const layout = figureOfHtml(htmlOf(loss)).layout as { xaxis: { range: number[] }; yaxis: { range: number[] } };
   assert.equal(layout.xaxis.range.length, 2);
   assert.ok(layout.yaxis.range[0] > 2.85 && layout.yaxis.range[1] < 3.0, "y fitted to the last 25%");
   assert.equal(crossing.metadata!.valemb.name, "crossing-time-2.92");
-  assert.equal(crossing.data!["application/vnd.plotly.v1+json"].data.length, 5);
+  assert.equal(figureOfHtml(htmlOf(crossing)).data.length, 5);
   const [table] = tables(demo);
   assert.deepEqual(table.metadata!.valemb.columns.slice(0, 4), ["variant", "n", "nCrossed", "crossingTimeMean"]);
-  assert.match(htmlOf(table), /<th>baseline<\/th><td>3<\/td>/);
+  assert.match(htmlOf(table), /<th[^>]*>baseline<\/th><td[^>]*>3<\/td>/);
   assert.ok(!demo.some((o) => o.name === "stderr"), "no stderr output");
 
   for (const nb of notebooks.filter((f) => /^0\d-/.test(path.basename(f)))) checkSectionNotebook(path.basename(nb), outputsOf(readNotebook(path.join(out, path.basename(nb)))));
@@ -87,10 +88,12 @@ function checkSectionNotebook(name: string, outs: Output[]): void {
     assert.ok(names.includes(`${section}-crossing-time`), `${name}: crossing chart (${names.join(", ")})`);
     assert.ok(names.length >= 3, `${name}: layouts, the section's loss charts and the crossing chart (${names.join(", ")})`);
     const [main, ranking, seeds] = tables(outs);
-    for (const c of ["variant", "label", "layout", "seeds", "crossingTimeS", "finalLoss", "finalLossStd", "pVsBaseline"]) assert.ok(columnsOf(main).includes(c), `${name}: table column ${c}`);
-    assert.match(htmlOf(main), /<caption>target loss \d\.\d{4} \(baseline mean final val loss/);
-    assert.match(htmlOf(main), /<th>baseline<\/th>/);
-    assert.deepEqual(columnsOf(ranking), ["variant", "label", "meanRank", "meanLoss", "meanGapToBaseline"]);
+    assert.deepEqual(columnsOf(main), ["variant", "layout", "reach", "cross step", "cross time (s)", "final loss", "Δ final", "Welch p"], `${name}: main table`);
+    assert.match(htmlOf(main), /<caption[^>]*>Sorted by mean crossing time\. Target \d\.\d{4}: baseline mean final val loss/);
+    assert.match(htmlOf(main), /<th[^>]*title="baseline: 0&amp;13, 1&amp;14, 2&amp;15 \(the post's run 13\)"[^>]*>baseline<\/th>/, "the post's label as the row's tooltip");
+    assert.match(htmlOf(main), /<td[^>]*>\d\.\d{4} ± \d\.\d{4}<\/td>/, "final loss as mean ± std, 4 decimals");
+    assert.deepEqual(columnsOf(ranking), ["variant", "mean rank", "mean loss", "gap to baseline"]);
+    assert.match(htmlOf(ranking), /<caption[^>]*>Ranked over steps \d+–\d+ on each variant's mean curve/, "the window as people write it");
     assert.deepEqual(columnsOf(seeds), ["variant", "seeds", "reach target", "time to target (s)", "final loss", "Δ final vs baseline", "Welch p", "p &lt; 0.05"]);
     assert.match(htmlOf(seeds), /\d\.\d{4} ± \d\.\d{4}/, "seeds as mean ± std");
     const conclusion = outs.filter((o) => /valemb-conclusion/.test(o.data ? htmlOf(o) : ""));
@@ -116,10 +119,10 @@ function checkSectionNotebook(name: string, outs: Output[]): void {
     const [crossings, ranking, ttest] = tables(outs);
     assert.ok(columnsOf(crossings).includes("postS"));
     // The post's order of crossing 2.92: 16, 15, 19, 17, 13, 18.
-    assert.deepEqual([...htmlOf(crossings).matchAll(/<tr><th>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "19", "17", "13", "18"]);
-    assert.deepEqual([...htmlOf(ranking).matchAll(/<tr><th>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "13", "17", "19", "18"]);
+    assert.deepEqual([...htmlOf(crossings).matchAll(/<tr><th[^>]*>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "19", "17", "13", "18"]);
+    assert.deepEqual([...htmlOf(ranking).matchAll(/<tr><th[^>]*>(\d+)<\/th>/g)].map((m) => m[1]), ["16", "15", "13", "17", "19", "18"]);
     assert.ok(columnsOf(ttest).includes("pBelowTarget"));
-    assert.match(htmlOf(ttest), /<td>28<\/td>[^]*<td>37<\/td>/);
+    assert.match(htmlOf(ttest), /<td[^>]*>28<\/td>[^]*<td[^>]*>37<\/td>/);
     assert.match(text, /Welch's t-test[^\n]*p = 0\.00457/);
     assert.match(text, /10 charts; terminal equivalent: npx valemb export --spec/);
   } else {
@@ -135,6 +138,18 @@ test("committed notebooks carry no outputs (they are run, never stored, with res
       assert.deepEqual(c.outputs, [], `${path.basename(nb)} cell ${i} has outputs`);
       assert.equal(c.execution_count ?? null, null, `${path.basename(nb)} cell ${i} has an execution count`);
     }
+  }
+});
+
+test("committed notebooks are stored the way Jupyter saves them (saving in JupyterLab reformats nothing)", () => {
+  // nbformat writes sorted keys, one-space indent, sources split into lines, a final newline
+  const sortKeys = (v: unknown): unknown => Array.isArray(v) ? v.map(sortKeys)
+    : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) : v;
+  for (const nb of committedNotebooks()) {
+    const text = fs.readFileSync(nb, "utf8");
+    const parsed = JSON.parse(text) as { nbformat_minor: number; cells: { id?: string; source: unknown }[] };
+    assert.equal(JSON.stringify(sortKeys(parsed), null, 1) + "\n", text, `${path.basename(nb)}: rewrite it with nbformat (python3 -c "import nbformat as n; n.write(n.read(F, 4), F)")`);
+    assert.ok(parsed.nbformat_minor >= 5 && parsed.cells.every((c) => typeof c.id === "string" && Array.isArray(c.source)), `${path.basename(nb)}: cell ids and line lists`);
   }
 });
 

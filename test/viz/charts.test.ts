@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ColorMap, PALETTE, crossingChart, fitYRange, lossChart, meanCurve, parseChartSpec, resolveWindow, sampleRuns, variantOf, type Run } from "../../src/viz";
+import { BANDS_FOR_ALL, ColorMap, PALETTE, crossingChart, fitYRange, lossChart, meanCurve, parseChartSpec, resolveWindow, sampleRuns, seedMean, variantOf, type Run } from "../../src/viz";
 
 function run(name: string, points: [number, number, number][], meta: Record<string, unknown> = {}): Run {
   return { name, source: "test", totalSteps: null, meta, evals: points.map(([step, timeS, valLoss]) => ({ step, timeS, valLoss })) };
@@ -116,4 +116,45 @@ test("parseChartSpec: checks names and shapes, says which figure is wrong", () =
   assert.throws(() => parseChartSpec({ figures: [fig, { ...fig, name: "../evil" }] }, "x.json"), /x\.json: figure 1: 'name'/);
   assert.throws(() => parseChartSpec({ figures: [fig, fig] }, "x.json"), /two figures are named/);
   assert.throws(() => parseChartSpec({ figures: [{ name: "a", layout: {} }] }, "x.json"), /'data'/);
+});
+
+// Three seeds of one variant evaluated at the same steps but at different speeds, and a second variant.
+const paced = (name: string, secPerStep: number, end: number, meta: Record<string, unknown> = {}) =>
+  run(name, [0, 50, 100].map((s) => [s, s * secPerStep, s === 100 ? end : 5 - s / 50] as [number, number, number]), meta);
+
+test("seedMean: seeds at the same steps are averaged step by step, so the time-axis mean runs to the mean final time", () => {
+  const seeds = [paced("v/seed-0", 1.0, 2.9), paced("v/seed-1", 1.1, 2.8), paced("v/seed-2", 1.2, 3.0)];
+  const m = seedMean(seeds, "time");
+  assert.deepEqual(m.x.map((x) => +x.toFixed(6)), [0, 55, 110], "mean time at each step; ends at the mean final time, not the fastest seed's 100 s");
+  assert.ok(Math.abs(m.mean[2] - 2.9) < 1e-12, "the last mean is the mean final loss");
+  assert.ok(Math.abs(m.std[2] - 0.1) < 1e-12);
+  // with the target at the mean final loss, the mean line reaches it (the old overlap mean stopped at 100 s, above it)
+  const fig = lossChart(seeds, { groupBy: "variant", window: { from: 50 }, target: 2.9 });
+  assert.deepEqual((fig.layout.xaxis as any).range, [50, 110], "the x window ends where the data ends");
+  const mean = fig.data.find((t) => String(t.name).startsWith("v (n=3)"))!;
+  assert.equal((mean.x as number[]).at(-1), 110);
+});
+
+test("bands: every group's ±std band up to BANDS_FOR_ALL groups, beyond that only the baseline's (std still in the hover)", () => {
+  const groups = (n: number) => Array.from({ length: n }, (_, g) => [0, 1].map((seed) =>
+    paced(`${g === 0 ? "baseline" : `v${g}`}/seed-${seed}`, 1, 3 - 0.01 * g + 0.005 * seed))).flat();
+  const few = lossChart(groups(BANDS_FOR_ALL), { groupBy: "variant" });
+  assert.equal(few.data.filter((t) => t.fill === "tonexty").length, BANDS_FOR_ALL);
+  const many = lossChart(groups(6), { groupBy: "variant" });
+  const filled = many.data.filter((t) => t.fill === "tonexty");
+  assert.deepEqual(filled.map((t) => t.legendgroup), ["baseline"]);
+  assert.equal(many.data.filter((t) => t.showlegend !== false).length, 6, "one legend entry per group");
+  assert.match(String(many.data.find((t) => t.legendgroup === "v3" && t.customdata)!.hovertemplate), /± %\{customdata:.4f\}/);
+  assert.match((many.layout.legend as any).title.text, /band ±1 std of the baseline/);
+});
+
+test("legend: under the plot in rows across the width (covers no data), the figure grows by its rows", () => {
+  const fig = lossChart([a0, a1, b0], { groupBy: "variant", axis: "step" });
+  const legend = fig.layout.legend as Record<string, unknown>;
+  assert.equal(legend.orientation, "h");
+  assert.deepEqual([legend.yref, legend.yanchor], ["container", "bottom"]);
+  assert.ok((fig.layout.margin as any).b > 64 && fig.layout.height! > 520);
+  const long = Array.from({ length: 12 }, (_, i) => run(`layers 0-2 share one table, 13-15 another ${i}`, [[0, 0, 3], [10, 1, 2]]));
+  const tall = lossChart(long, {});
+  assert.ok(tall.layout.height! >= fig.layout.height! + 24 * 3, "twelve long labels take several rows");
 });

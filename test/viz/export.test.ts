@@ -36,7 +36,8 @@ test("exportFigures: PNG and SVG of each chart from one browser", { skip: chromi
   const png = fs.readFileSync(path.join(out, "loss.png"));
   assert.equal(png.subarray(0, 8).toString("hex"), PNG_MAGIC);
   assert.equal(png.readUInt32BE(16), 900 * 2, "width at scale 2");
-  assert.equal(png.readUInt32BE(20), 520 * 2);
+  assert.equal(png.readUInt32BE(20), loss.layout.height! * 2, "height at scale 2 (the plot's 520 px plus the legend's rows under it)");
+  assert.ok(loss.layout.height! > 520);
   const svg = fs.readFileSync(path.join(out, "loss.svg"), "utf8");
   assert.match(svg, /^<svg/);
   assert.equal((svg.match(/class="trace scatter/g) ?? []).length, loss.data.length);
@@ -68,4 +69,18 @@ test("valemb export: bad options are errors naming the option", () => {
   assert.match(r.stderr, /needs --target/);
   r = cli();
   assert.equal(r.status, 2);
+});
+
+test("valemb export of run folders: the notebooks' variant labels, the baseline in its color, a title", { skip: chromiumOrSkip() }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-export-"));
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "valemb.js"), "export", path.join(ROOT, "data", "runs", "adding"),
+    "--runs", "baseline/*,add-1/*", "--group", "variant", "--last", "0.25", "--name", "folders", "--formats", "svg", "--out", out],
+  { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const svg = fs.readFileSync(path.join(out, "folders.svg"), "utf8");
+  assert.match(svg, /baseline: 0&amp;13, 1&amp;14, 2&amp;15 \(n=3\)/);
+  assert.match(svg, /1 additional \(4 tables\) \(n=3\)/);
+  assert.doesNotMatch(svg, />add-1</, "no raw folder names in the legend");
+  assert.match(svg, /Validation loss vs training time, last 25% of training/);
+  assert.match(svg, /stroke: ?rgb\(31, 119, 180\)/, "the baseline's blue");
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { figureHtml, lossChart, sampleRuns, setDisplaySink, showChart, showTable, standaloneHtml, loadPlotly, type DisplayData } from "../../src/viz";
+import { figureHtml, figureOfHtml, lossChart, plotlyStaticPath, sampleRuns, setDisplaySink, showChart, showTable, standaloneHtml, loadPlotly, type DisplayData } from "../../src/viz";
 import { groupRuns, groupTable, summarizeGroups } from "../../src/analysis";
 
 function capture(fn: () => void): DisplayData[] {
@@ -12,20 +12,34 @@ function capture(fn: () => void): DisplayData[] {
 
 const fig = lossChart(sampleRuns(), { groupBy: "variant", window: { last: 0.25 }, target: 2.92 });
 
-test("showChart: plotly.js once, then small chart outputs with the figure and machine-readable metadata", () => {
+test("showChart: a small loader once, then small chart outputs with the figure and machine-readable metadata", () => {
   const sent = capture(() => { showChart(fig); showChart(fig); });
   assert.equal(sent.length, 3);
   const [loader, chart] = sent;
   assert.equal((loader.metadata.valemb as any).kind, "plotly-loader");
   const loaderHtml = loader.data["text/html"] as string;
-  assert.ok(loaderHtml.length > 1e6 && loaderHtml.includes("if(!window.Plotly)"));
-  assert.ok(!/<\/script/i.test(loaderHtml.slice(0, loaderHtml.lastIndexOf("</script>"))), "no early </script> inside the bundle");
-  const plotly = chart.data["application/vnd.plotly.v1+json"] as { data: unknown[] };
+  // the library is served by Jupyter (valemb notebook's static path), never stored in the notebook
+  assert.ok(loaderHtml.length < 3000, `loader output is ${loaderHtml.length} chars`);
+  assert.ok(loaderHtml.includes(`static/${plotlyStaticPath()}`));
+  assert.ok(!loaderHtml.includes("Trust Notebook"), "names no menu item");
+  assert.deepEqual(Object.keys(chart.data).sort(), ["text/html", "text/plain"], "no pretty-printed JSON copy of the figure");
+  const plotly = figureOfHtml(chart.data["text/html"] as string);
   assert.equal(plotly.data.length, 9);
+  assert.deepEqual(plotly.layout, JSON.parse(JSON.stringify(fig.layout)));
   assert.deepEqual(chart.metadata.valemb, { kind: "chart", name: "loss-time-last25", traces: 9 });
   const html = chart.data["text/html"] as string;
   assert.ok(html.length < 30_000, `chart output is ${html.length} chars`);
-  assert.match(html, /window\.Plotly\.newPlot/);
+  assert.match(html, /P\.newPlot/);
+  assert.match(html, /static\/valemb\/plotly-[\d.]+\.min\.js/, "loads plotly.js from the Jupyter server when the page lacks it");
+  // shown until the script runs: says how to trust in Lab 4 / Notebook 7 (they have no File > Trust Notebook)
+  assert.match(html, /command palette \(Ctrl\+Shift\+C\) &gt; Trust Notebook/);
+});
+
+test("standaloneHtml inlines plotly.js (works offline, outside Jupyter)", () => {
+  const page = standaloneHtml(fig);
+  assert.ok(page.length > 1e6 && page.includes("if(!window.Plotly)"));
+  const bundle = page.slice(0, page.indexOf("</script>"));
+  assert.ok(!/<\/script/i.test(bundle.slice(bundle.indexOf("<script") + 7)), "no early </script> inside the bundle");
 });
 
 test("loadPlotly always sends the library (the notebook's first cell keeps it for reopening)", () => {
@@ -51,7 +65,10 @@ test("showTable: rows and danfo DataFrames as rounded HTML tables, columns in th
   assert.match(rows.data["text/html"] as string, /<th[^>]*>baseline<\/th><td[^>]*>2\.921<\/td><td[^>]*>3<\/td>/);
   const cols = (frame.metadata.valemb as any).columns as string[];
   assert.deepEqual(cols.slice(0, 3), ["variant", "n", "nCrossed"]);
-  assert.match(frame.data["text/html"] as string, /<th>\+2 tables<\/th>/);
+  assert.match(frame.data["text/html"] as string, /<th[^>]*>\+2 tables<\/th>/);
+  // narrow in JupyterLab too: columns sized to their content, cells on one line, monospace
+  assert.match(frame.data["text/html"] as string, /^<table style="table-layout:auto;[^"]*monospace/);
+  assert.ok((frame.data["text/html"] as string).split("<td").slice(1).every((c) => c.startsWith(' style="white-space:nowrap')));
 });
 
 test("outside a notebook the display helpers say so", () => {

@@ -5,6 +5,7 @@
 import type { Command } from "../main";
 import { parseOptions, UsageError } from "../options";
 import { loadAndSelect, selectRuns } from "../../analysis";
+import { chartStyle, windowText } from "../../experiments";
 import {
   crossingChart, EXPORT_FORMATS, ExportFormat, exportFigures, Figure, lossChart, readChartSpec, Run, sampleRuns, XWindow,
 } from "../../viz";
@@ -25,8 +26,11 @@ RUN_PATH: run folders, raw modded-nanogpt logs or markdown files of logs (as val
                         run name without its seed suffix
   --target LOSS         dashed line at LOSS (loss chart); the threshold (crossing chart, required)
   --runs A,B,…          only these runs (names, * wildcards: "13,15,16", "25 *")
-  --label KEY=TEXT      legend label for a run or variant (repeatable)
-  --title TEXT          chart title
+  --label KEY=TEXT      legend label for a run or variant (repeatable); the post's variants (run
+                        folders of a section, the post's run ids) are labelled and colored as in
+                        the notebooks without it
+  --title TEXT          chart title (default: what the chart shows, e.g. "Validation loss vs
+                        training time, 1,200–1,500 s")
   --name NAME           file name without extension (default: from the options, e.g. loss-time-1200-1500)
   --width W, --height H size in CSS pixels (default 900 × 520)
   --out DIR             output folder (default: figs)
@@ -68,17 +72,23 @@ export const command: Command = {
         labels[l.slice(0, eq)] = l.slice(eq + 1);
       }
       const group = values.group;
-      const common = { axis, title: values.title, name: values.name, labels, width: values.width, height: values.height };
+      // the notebooks' labels and colors for the post's variants; --label overrides a label
+      const style = chartStyle(runs);
+      const common = { axis, name: values.name, labels: { ...style.labels, ...labels }, colors: style.colors, width: values.width, height: values.height };
       const target = values.target;
       if (values.chart === "loss") {
         const last = values.last;
         if (last !== undefined && (values.from !== undefined || values.to !== undefined)) throw new UsageError("--last cannot be combined with --from/--to");
         const window: XWindow | undefined = last !== undefined ? { last }
           : values.from !== undefined || values.to !== undefined ? { from: values.from, to: values.to } : undefined;
-        figs.push(lossChart(runs, { ...common, window, groupBy: group ?? "run", target }));
+        const shown = window === undefined ? "" : "last" in window ? `, last ${Math.round(window.last * 100)}% of training`
+          : window.from !== undefined && window.to !== undefined ? `, ${windowText({ axis, from: window.from, to: window.to })}` : "";
+        const title = values.title ?? `Validation loss vs ${axis === "time" ? "training time" : "step"}${shown}`;
+        figs.push(lossChart(runs, { ...common, title, window, groupBy: group ?? "run", target }));
       } else {
         if (target === undefined) throw new UsageError("--chart crossing needs --target LOSS");
-        figs.push(crossingChart(runs, { ...common, target, groupBy: group ?? "variant" }));
+        const title = values.title ?? `${axis === "time" ? "Training time" : "Steps"} to reach val loss ${target}`;
+        figs.push(crossingChart(runs, { ...common, title, target, groupBy: group ?? "variant" }));
       }
     }
     if (figs.length === 0) {
