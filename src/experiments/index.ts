@@ -15,7 +15,7 @@ export { SweepStoppedError, childBackend, identityResolver, runSection } from ".
 export { arrayScript, checkClusterSettings, readClusterSettings, sectionSlurmStatus, submitSlurm } from "./slurm";
 export type { ArrayScript, ClusterSettings, RunStatus, SubmitOptions, SubmitResult, TaskState } from "./slurm";
 export type { RunSectionOptions } from "./section";
-export { layoutFigure, parameterCount, presetRows, runCommand, sectionLayoutFigure, sectionStatus } from "./overview";
+export { layoutFigure, parameterCount, presetRows, presetTable, runCommand, sectionLayoutFigure, sectionStatus } from "./overview";
 export type { SectionStatus } from "./overview";
 export { POST_FINDINGS, conclusionHtml, sectionConclusion, seedSummaryRows } from "./conclusion";
 export type { ClaimCheck, Conclusion, PostClaim, PostFinding } from "./conclusion";

@@ -94,6 +94,17 @@ export function presetRows(): Record<string, string | number>[] {
   });
 }
 
+/**
+ * The presets side by side for a notebook: one row per property, one column per preset (three narrow
+ * columns instead of sixteen wide ones); large counts with thousands separators.
+ */
+export function presetTable(): Record<string, string | number>[] {
+  const presets = presetRows();
+  const props = Object.keys(presets[0]).filter((k) => k !== "preset");
+  const show = (v: string | number) => (typeof v === "number" && Number.isInteger(v) && Math.abs(v) >= 10_000 ? v.toLocaleString("en-US") : v);
+  return props.map((p) => ({ preset: p, ...Object.fromEntries(presets.map((r) => [String(r.preset), show(r[p])])) }));
+}
+
 const sh = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The `valemb run` command that does what `runSection(section, opts)` does. */
