@@ -3,7 +3,7 @@
 // check each notebook: no error output, every chart drawn by plotly (its SVG in the output area),
 // every table shown; save, check the saved file stays small (plotly.js is served, not stored), reopen
 // and check the charts draw again from the saved outputs. Notebook 7 (`--classic`) does the same for
-// two notebooks. The notebooks are copies under .jupyter/ (gitignored), so notebooks/ is never touched;
+// the demo. The notebooks are copies under .jupyter/ (gitignored), so notebooks/ is never touched;
 // screenshots of every chart and table go to a temp folder (printed).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -199,7 +199,7 @@ test("JupyterLab: every committed notebook runs, draws its charts and tables, sa
   }
 });
 
-test("Notebook 7 (npm run notebook -- --classic): the overview and the demo run, draw, save small and draw again", { skip: skipNb7, timeout: 600_000 }, async () => {
-  const results = await checkInBrowser(nb7!, ["00-overview.ipynb", "demo.ipynb"], "nb7");
+test("Notebook 7 (npm run notebook -- --classic): the demo runs, draws, saves small and draws again", { skip: skipNb7, timeout: 600_000 }, async () => {
+  const results = await checkInBrowser(nb7!, ["demo.ipynb"], "nb7");
   for (const r of results) assert.deepEqual({ charts: r.charts, tables: r.tables }, expected(r.name), r.name);
 });
