@@ -52,8 +52,9 @@ export function bandGeometry(T: number, window: AttentionWindow, blockSize = ATT
 }
 
 /**
- * Additive bias (0 or −1e9) for query blocks [c0, c1) against their band of nw key blocks:
- * [B|1, 1, c1−c0, bs, nw·bs]. Slot s of query block i is key position (i − nw + 1)·bs + s.
+ * Additive bias (0 or −1e9) for query blocks [c0, c1) against their band of nw key blocks, as
+ * [B|1, 1, (c1−c0)·bs, nw·bs]. Slot s of query block i is key position (i − nw + 1)·bs + s.
+ * Everything stays rank ≤ 4 (the webgpu backend's pad and slice shaders stop at rank 4).
  */
 function bandBias(docs: tf.Tensor2D | null, c0: number, c1: number, nw: number, bs: number, window: AttentionWindow): tf.Tensor {
   return tf.tidy(() => {
@@ -65,53 +66,50 @@ function bandBias(docs: tf.Tensor2D | null, c0: number, c1: number, nw: number, 
     const inWindow = window.unit === "tokens"
       ? tf.less(tf.sub(qpos, kpos), window.size)
       : tf.less(tf.sub(tf.floorDiv(qpos, bs), tf.floorDiv(tf.maximum(kpos, 0), bs)), window.size);
-    allowed = tf.logicalAnd(allowed, inWindow); // [nc, bs, nw·bs]
+    allowed = tf.logicalAnd(allowed, inWindow).reshape([1, nc, bs, nw * bs]);
     if (docs !== null) {
       const B = docs.shape[0], T = docs.shape[1];
       const qdoc = tf.gather(docs, tf.clipByValue(qpos, 0, T - 1).toInt().reshape([-1]), 1).reshape([B, nc, bs, 1]);
       const kdoc = tf.gather(docs, tf.clipByValue(kpos, 0, T - 1).toInt().reshape([-1]), 1).reshape([B, nc, 1, nw * bs]);
-      allowed = tf.logicalAnd(allowed.expandDims(0), tf.equal(qdoc, kdoc));
-    } else {
-      allowed = allowed.expandDims(0);
+      allowed = tf.logicalAnd(allowed, tf.equal(qdoc, kdoc));
     }
-    return allowed.toFloat().sub(1).mul(-MASKED).expandDims(1); // allowed → 0, masked → −1e9
+    return allowed.toFloat().sub(1).mul(-MASKED).reshape([allowed.shape[0], 1, nc * bs, nw * bs]); // allowed → 0, masked → −1e9
   });
 }
 
-/** [B, H, nB·bs, hd] → the band of key blocks for query blocks [c0, c1): [B, H, c1−c0, nw·bs, hd]. */
-function band(x: tf.Tensor4D, c0: number, c1: number, nw: number, bs: number): tf.Tensor {
+/** The band of key blocks for query blocks [c0, c1) of x [B, H, nB·bs, hd]: [B·H·(c1−c0), nw·bs, hd]. */
+function band(x: tf.Tensor4D, c0: number, c1: number, nw: number, bs: number): tf.Tensor3D {
   const [B, H, , hd] = x.shape, nc = c1 - c0;
-  if (nw === 1) return x.slice([0, 0, c0 * bs, 0], [B, H, nc * bs, hd]).reshape([B, H, nc, bs, hd]);
+  if (nw === 1) return x.slice([0, 0, c0 * bs, 0], [B, H, nc * bs, hd]).reshape([B * H * nc, bs, hd]);
   // rows [(c0 − nw + 1)·bs, c1·bs), zero rows before position 0
   const start = (c0 - nw + 1) * bs, lead = Math.max(0, -start);
   let rows = x.slice([0, 0, start + lead, 0], [B, H, c1 * bs - start - lead, hd]);
   if (lead > 0) rows = rows.pad([[0, 0], [0, 0], [lead, 0], [0, 0]]);
-  const blocks = rows.reshape([B, H, nc + nw - 1, bs, hd]);
-  const slots = Array.from({ length: nw }, (_, j) => blocks.slice([0, 0, j, 0, 0], [B, H, nc, bs, hd]));
-  return tf.stack(slots, 3).reshape([B, H, nc, nw * bs, hd]);
+  // slot j of query block i is block i + j of the rows
+  const slots = Array.from({ length: nw }, (_, j) => rows.slice([0, 0, j * bs, 0], [B, H, nc * bs, hd]).reshape([B * H * nc, bs, hd]));
+  return tf.concat(slots, 1) as tf.Tensor3D;
 }
 
-/** The gradient of band(): [B, H, nc, nw·bs, hd] back onto rows [(c0 − nw + 1)·bs, c1·bs), as [B, H, (nc+nw−1)·bs, hd]. */
-function unband(g: tf.Tensor, nc: number, nw: number, bs: number): tf.Tensor4D {
-  const [B, H, , , hd] = g.shape;
-  const slots = g.reshape([B, H, nc, nw, bs, hd]);
+/** The gradient of band(): [B·H·nc, nw·bs, hd] back onto rows [(c0 − nw + 1)·bs, c1·bs), as [B, H, (nc+nw−1)·bs, hd]. */
+function unband(g: tf.Tensor, B: number, H: number, nc: number, nw: number, bs: number): tf.Tensor4D {
+  const hd = g.shape[2] as number;
   let sum: tf.Tensor | null = null;
   for (let j = 0; j < nw; j++) {
-    // slot j of query block i is block i + j of the rows
-    const piece = slots.slice([0, 0, 0, j, 0, 0], [B, H, nc, 1, bs, hd]).reshape([B, H, nc * bs, hd])
+    const piece = g.slice([0, j * bs, 0], [B * H * nc, bs, hd]).reshape([B, H, nc * bs, hd])
       .pad([[0, 0], [0, 0], [j * bs, (nw - 1 - j) * bs], [0, 0]]);
     sum = sum === null ? piece : sum.add(piece);
   }
   return sum as tf.Tensor4D;
 }
 
-/** Attention of query blocks [c0, c1) over their bands: scores, softmax, values. Returns [B, H, nc, bs, hd] and the probabilities. */
+/** Attention of query blocks [c0, c1) over their bands: scores, softmax, values, with the batch as B·H·nc rank-3 matmuls. */
 function chunkForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor, c0: number, c1: number, nw: number, bs: number, scale: number) {
   const [B, H, , hd] = q.shape, nc = c1 - c0;
-  const qc = q.slice([0, 0, c0 * bs, 0], [B, H, nc * bs, hd]).reshape([B, H, nc, bs, hd]);
+  const qc = q.slice([0, 0, c0 * bs, 0], [B, H, nc * bs, hd]).reshape([B * H * nc, bs, hd]);
   const kb = band(k, c0, c1, nw, bs), vb = band(v, c0, c1, nw, bs);
-  const probs = tf.softmax(tf.matMul(qc.mul(scale), kb, false, true).add(bias)); // [B, H, nc, bs, nw·bs]
-  return { qc, kb, vb, probs, out: tf.matMul(probs, vb) };
+  const scores = tf.matMul(qc.mul(scale), kb, false, true).reshape([B, H, nc * bs, nw * bs]).add(bias);
+  const probs = tf.softmax(scores).reshape([B * H * nc, bs, nw * bs]);
+  return { qc, kb, vb, probs, out: tf.matMul(probs, vb) }; // out [B·H·nc, bs, hd]
 }
 
 function padRows(x: tf.Tensor4D, rows: number): tf.Tensor4D {
@@ -166,13 +164,13 @@ export function windowedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D
           const nc = c1 - c0;
           const [dq, dk, dv] = tf.tidy(() => {
             const { qc, kb, vb, probs } = chunkForward(qs, ks, vs, bandBias(d, c0, c1, nw, bs, opts.window), c0, c1, nw, bs, scale);
-            const dout = dyP.slice([0, 0, c0 * bs, 0], [B, H, nc * bs, hd]).reshape([B, H, nc, bs, hd]);
-            const dvb = tf.matMul(probs, dout, true, false); // [B, H, nc, nw·bs, hd]
-            const dp = tf.matMul(dout, vb, false, true); // [B, H, nc, bs, nw·bs]
+            const dout = dyP.slice([0, 0, c0 * bs, 0], [B, H, nc * bs, hd]).reshape([B * H * nc, bs, hd]);
+            const dvb = tf.matMul(probs, dout, true, false); // [B·H·nc, nw·bs, hd]
+            const dp = tf.matMul(dout, vb, false, true); // [B·H·nc, bs, nw·bs]
             const ds = probs.mul(dp.sub(dp.mul(probs).sum(-1, true))).mul(scale); // softmax backward, times the scale
             const dqc = tf.matMul(ds, kb).reshape([B, H, nc * bs, hd]);
             const dkb = tf.matMul(ds, qc, true, false);
-            const place = (g: tf.Tensor) => unband(g, nc, nw, bs).pad([[0, 0], [0, 0], [c0 * bs, (nB - c1) * bs], [0, 0]]);
+            const place = (g: tf.Tensor) => unband(g, B, H, nc, nw, bs).pad([[0, 0], [0, 0], [c0 * bs, (nB - c1) * bs], [0, 0]]);
             return [dqc, place(dkb), place(dvb)];
           });
           dqs.push(dq);

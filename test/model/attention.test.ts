@@ -4,17 +4,28 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../../src/engine";
+import { initWebGPU, releaseWebGPU } from "../../src/engine/webgpu";
+import { webgpuTestEnv } from "../engine/webgpu-env";
 import { GPT, denseAttention, documentIds, modelConfig, windowedAttention } from "../../src/model";
 import type { WindowedAttentionOptions } from "../../src/model";
 
-const BACKENDS = ["cpu", "wasm", "tensorflow"] as const;
+const BACKENDS = ["cpu", "wasm", "tensorflow", "webgpu"] as const;
 
-/** max |a − b| / max |b|: the relative error of a whole tensor. */
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0] / Math.max(1e-30, b.abs().max().dataSync()[0]));
+/** max |a − b| / max |b|: the relative error of a whole tensor (read asynchronously: webgpu cannot read synchronously). */
+async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const [diff, scale] = tf.tidy(() => [a.sub(b).abs().max(), b.abs().max()]);
+  const [d, s] = [(await diff.data())[0], (await scale.data())[0]];
+  tf.dispose([diff, scale]);
+  return d / Math.max(1e-30, s);
 }
 
 async function useBackend(name: string): Promise<string | null> {
+  if (name === "webgpu") {
+    const env = await webgpuTestEnv();
+    if (env.skip) return env.skip;
+    await initWebGPU();
+    return null;
+  }
   try {
     await initEngine({ backend: name as "cpu" });
     return null;
@@ -42,24 +53,23 @@ for (const backend of BACKENDS) {
   test(`windowed attention equals the dense reference on ${backend}: values and q, k, v gradients`, async (t) => {
     const skip = await useBackend(backend);
     if (skip) return t.skip(`${backend} backend not available: ${skip}`);
+    if (backend === "webgpu") t.after(() => releaseWebGPU());
     for (const { name, T, opts } of CASES) {
-      tf.tidy(() => {
-        const B = 2, H = 2, hd = 8;
-        const [q, k, v] = [1, 2, 3].map((s) => tf.randomNormal([B, H, T, hd], 0, 3, "float32", s) as tf.Tensor4D);
-        const docs = documentIds(tokenBatch(B, T, 5, 50), 5);
-        const weight = tf.randomNormal([B, H, T, hd], 0, 1, "float32", 9);
-        const run = (f: typeof windowedAttention) => {
-          const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, docs, opts).mul(weight).sum())([q, k, v]);
-          return [f(q, k, v, docs, opts), ...grads];
-        };
-        const got = run(windowedAttention), want = run(denseAttention);
-        ["output", "dq", "dk", "dv"].forEach((what, i) => {
-          const e = relErr(got[i], want[i]);
-          assert.ok(e <= 1e-5, `${backend}, ${name}: ${what} relative error ${e}`);
-        });
-        const noDocs = relErr(windowedAttention(q, k, v, null, opts), denseAttention(q, k, v, null, opts));
-        assert.ok(noDocs <= 1e-5, `${backend}, ${name}: output without documents, relative error ${noDocs}`);
+      const B = 2, H = 2, hd = 8;
+      const [q, k, v] = [1, 2, 3].map((s) => tf.randomNormal([B, H, T, hd], 0, 3, "float32", s) as tf.Tensor4D);
+      const tokens = tokenBatch(B, T, 5, 50);
+      const docs = documentIds(tokens, 5);
+      const weight = tf.randomNormal([B, H, T, hd], 0, 1, "float32", 9);
+      const run = (f: typeof windowedAttention) => tf.tidy(() => {
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, docs, opts).mul(weight).sum())([q, k, v]);
+        return [f(q, k, v, docs, opts), ...grads, f(q, k, v, null, opts)];
       });
+      const got = run(windowedAttention), want = run(denseAttention);
+      for (const [i, what] of ["output", "dq", "dk", "dv", "output without documents"].entries()) {
+        const e = await relErr(got[i], want[i]);
+        assert.ok(e <= 1e-5, `${backend}, ${name}: ${what} relative error ${e}`);
+      }
+      tf.dispose([q, k, v, tokens, docs!, weight, ...got, ...want]);
     }
   });
 }
@@ -84,9 +94,9 @@ test("the GPT with windowed attention equals the dense-attention GPT: loss and e
     const T = cfg.seqLen;
     const x = tokenBatch(1, T, cfg.eotToken!, cfg.vocabSize), y = tf.tidy(() => tf.reverse(x, 1) as tf.Tensor2D);
     const a = windowed.lossAndGrads(x, y), b = dense.lossAndGrads(x, y);
-    assert.ok(relErr(a.loss, b.loss) <= 1e-5, `${what}: loss ${a.loss.dataSync()[0]} vs ${b.loss.dataSync()[0]}`);
+    assert.ok(await relErr(a.loss, b.loss) <= 1e-5, `${what}: loss ${a.loss.dataSync()[0]} vs ${b.loss.dataSync()[0]}`);
     for (const name of Object.keys(b.grads)) {
-      const e = relErr(a.grads[name], b.grads[name]);
+      const e = await relErr(a.grads[name], b.grads[name]);
       assert.ok(e <= 1e-5, `${what}: gradient of ${name}, relative error ${e}`);
     }
     tf.dispose([x, y, a.loss, b.loss, ...Object.values(a.grads), ...Object.values(b.grads)]);
