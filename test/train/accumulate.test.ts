@@ -7,43 +7,78 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../../src/engine";
+import { initWebGPU, releaseWebGPU } from "../../src/engine/webgpu";
+import { webgpuTestEnv } from "../engine/webgpu-env";
 import { GPT, modelConfig } from "../../src/model";
 import { accumulatedLossAndGrads, speedrunOptimizer, train } from "../../src/train";
 
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0] / Math.max(1e-30, b.abs().max().dataSync()[0]));
+/** max |a − b| / max |b|, read asynchronously (webgpu cannot read synchronously). */
+async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const [diff, scale] = tf.tidy(() => [a.sub(b).abs().max(), b.abs().max()]);
+  const [d, s] = [(await diff.data())[0], (await scale.data())[0]];
+  tf.dispose([diff, scale]);
+  return d / Math.max(1e-30, s);
 }
 
-test("accumulating 2 or 4 micro-batches gives the big batch's loss, gradients and optimizer update", async () => {
-  await initEngine({ backend: "wasm" });
-  const cfg = modelConfig("smoke"), B = 4, T = cfg.seqLen;
-  const ids = Int32Array.from({ length: B * (T + 1) }, (_, i) => (i * 7919 + (i >> 3)) % cfg.vocabSize);
-  const inputs = Int32Array.from({ length: B * T }, (_, i) => ids[Math.floor(i / T) * (T + 1) + (i % T)]);
-  const targets = Int32Array.from({ length: B * T }, (_, i) => ids[Math.floor(i / T) * (T + 1) + (i % T) + 1]);
-  const updated = (micro: number) => {
-    const model = new GPT(cfg, 3);
-    const opt = speedrunOptimizer(model.params, { lrMult: 4, cooldownFrac: 0.7 });
-    // nonzero output projections, so every parameter gets a gradient
-    model.setWeights(Object.fromEntries(model.params.filter((p) => /o_w|proj_w/.test(p.name)).map((p) => [p.name, { data: Float32Array.from({ length: p.variable.size }, (_, i) => Math.cos(i) * 0.05) }])), true);
-    const r = accumulatedLossAndGrads(model, inputs, targets, B, T, micro);
-    opt.step(r.grads, 0, 10);
-    const weights = Object.fromEntries(model.params.map((p) => [p.name, p.variable.clone()]));
-    opt.dispose();
-    model.dispose();
-    return { ...r, weights };
-  };
-  const big = updated(4);
-  for (const micro of [2, 1]) {
-    const acc = updated(micro);
-    assert.ok(relErr(acc.loss, big.loss) <= 1e-6, `${4 / micro} micro-batches: loss ${acc.loss.dataSync()[0]} vs ${big.loss.dataSync()[0]}`);
-    for (const name of Object.keys(big.grads)) {
-      assert.ok(relErr(acc.grads[name], big.grads[name]) <= 1e-5, `${4 / micro} micro-batches: gradient of ${name}, relative error ${relErr(acc.grads[name], big.grads[name])}`);
-      assert.ok(relErr(acc.weights[name], big.weights[name]) <= 1e-5, `${4 / micro} micro-batches: weights of ${name} after the step, relative error ${relErr(acc.weights[name], big.weights[name])}`);
-    }
-    tf.dispose([acc.loss, ...Object.values(acc.grads), ...Object.values(acc.weights)]);
+/** Starts a backend; returns why not when this machine lacks it. */
+async function useBackend(name: string): Promise<string | null> {
+  if (name === "webgpu") {
+    const env = await webgpuTestEnv();
+    if (env.skip) return env.skip;
+    await initWebGPU();
+    return null;
   }
-  assert.throws(() => accumulatedLossAndGrads(new GPT(cfg, 0), inputs, targets, B, T, 3), /micro-batches of 3 sequences must divide the batch of 4/);
-});
+  try {
+    await initEngine({ backend: name as "cpu" });
+    return null;
+  } catch (err) {
+    return (err as Error).message.split("\n")[0];
+  }
+}
+
+for (const backend of ["wasm", "tensorflow", "webgpu", "cpu"]) {
+  test(`accumulating 2 or 4 micro-batches gives the big batch's loss, gradients and optimizer update on ${backend}`, async (t) => {
+    const skip = await useBackend(backend);
+    if (skip) return t.skip(`${backend} backend not available: ${skip}`);
+    if (backend === "webgpu") t.after(() => releaseWebGPU());
+    const cfg = modelConfig("smoke"), B = 4, T = cfg.seqLen;
+    const ids = Int32Array.from({ length: B * (T + 1) }, (_, i) => (i * 7919 + (i >> 3)) % cfg.vocabSize);
+    const inputs = Int32Array.from({ length: B * T }, (_, i) => ids[Math.floor(i / T) * (T + 1) + (i % T)]);
+    const targets = Int32Array.from({ length: B * T }, (_, i) => ids[Math.floor(i / T) * (T + 1) + (i % T) + 1]);
+    const updated = (micro: number) => {
+      const model = new GPT(cfg, 3);
+      const opt = speedrunOptimizer(model.params, { lrMult: 4, cooldownFrac: 0.7 });
+      // nonzero output projections, so every parameter gets a gradient
+      for (const p of model.params.filter((q) => /o_w|proj_w/.test(q.name))) {
+        tf.tidy(() => p.variable.assign(tf.tensor(Float32Array.from({ length: p.variable.size }, (_, i) => Math.cos(i) * 0.05), p.variable.shape)));
+      }
+      const r = accumulatedLossAndGrads(model, inputs, targets, B, T, micro);
+      opt.step(r.grads, 0, 10);
+      const weights = Object.fromEntries(model.params.map((p) => [p.name, p.variable.clone()]));
+      opt.dispose();
+      model.dispose();
+      return { ...r, weights };
+    };
+    const big = updated(4);
+    const micros = backend === "cpu" ? [2] : [2, 1]; // the plain-JS backend is slow: 2 micro-batches only
+    for (const micro of micros) {
+      const acc = updated(micro), parts = 4 / micro;
+      assert.ok(await relErr(acc.loss, big.loss) <= 1e-6, `${backend}, ${parts} micro-batches: loss`);
+      for (const name of Object.keys(big.grads)) {
+        const g = await relErr(acc.grads[name], big.grads[name]), w = await relErr(acc.weights[name], big.weights[name]);
+        assert.ok(g <= 1e-5, `${backend}, ${parts} micro-batches: gradient of ${name}, relative error ${g}`);
+        assert.ok(w <= 1e-5, `${backend}, ${parts} micro-batches: weights of ${name} after the step, relative error ${w}`);
+      }
+      tf.dispose([acc.loss, ...Object.values(acc.grads), ...Object.values(acc.weights)]);
+    }
+    tf.dispose([big.loss, ...Object.values(big.grads), ...Object.values(big.weights)]);
+    if (backend === "wasm") {
+      const m = new GPT(cfg, 0);
+      assert.throws(() => accumulatedLossAndGrads(m, inputs, targets, B, T, 3), /micro-batches of 3 sequences must divide the batch of 4/);
+      m.dispose();
+    }
+  });
+}
 
 test("train --micro-batch-tokens accumulates (recorded in meta.json); a step that does not fit is refused before anything is written", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-accum-"));
