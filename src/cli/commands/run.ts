@@ -133,7 +133,7 @@ function pairedText(results: import("../../experiments").SectionResults): string
   const pw = powerEstimate(rows);
   let out = `\npaired with the baseline seed by seed (Δ = variant − baseline final loss, 95 % CI, paired t-test; Welch beside it):\n` +
     `${toText(pairedTable(rows), { digits: { meanDiff: 4, ciLow: 4, ciHigh: 4, pairedP: 3, welchP: 3 } })}\n` +
-    `power: paired std ${pw.pairedStd.toFixed(4)} (pooled over ${pw.variants} variants, ≥ ${pw.pairs} pairs each); ` +
+    `power: paired std ${pw.pairedStd.toFixed(4)} (pooled over ${pw.variants} variant${pw.variants === 1 ? "" : "s"}, ≥ ${pw.pairs} pairs each); ` +
     `a difference of ${pw.difference} needs ${pw.seedsNeeded ?? "?"} seeds at p < ${pw.alpha} with ${pw.power * 100} % power; ` +
     `${pw.pairs} seeds find ${pw.detectableWithPairs?.toFixed(4) ?? "?"}\n`;
   const finals = finalScalarTable(results);
