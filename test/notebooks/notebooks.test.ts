@@ -78,7 +78,7 @@ function checkSectionNotebook(name: string, outs: Output[]): void {
   if (name === "00-overview.ipynb") {
     assert.deepEqual(names, ["adding-layouts", "removing-layouts", "shifting-layouts", "sharing-layouts"]);
     const [presets, status] = tables(outs);
-    assert.deepEqual(columnsOf(presets), ["preset", "medium", "tiny", "smoke"], "presets side by side: a column each");
+    assert.deepEqual(columnsOf(presets), ["preset", "medium", "one-gpu", "tiny", "smoke"], "presets side by side: a column each");
     for (const c of ["params", "value-emb share", "tokens/step", "steps"]) assert.match(htmlOf(presets), new RegExp(`<th[^>]*>${c}</th>`), `presets: ${c}`);
     assert.match(htmlOf(presets), /<th[^>]*>params<\/th><td[^>]*>454,496,336<\/td>/);
     assert.deepEqual(columnsOf(status), ["section", "variants", "finished runs", "variants with results", "to train"]);
