@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadRuns } from "../../src/analysis";
 import { openDataset } from "../../src/data";
+import { mulberry32 } from "../../src/viz/sample";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const BIN = path.join(REPO, "bin", "valemb.js");
@@ -19,18 +20,8 @@ const SEED = Number(process.env.VALEMB_FAULT_SEED ?? 13);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-faults-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** mulberry32: the kill moments are a function of SEED alone. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = rng(SEED);
+// mulberry32 (the notebooks' sample generator): the kill moments are a function of SEED alone.
+const random = mulberry32(SEED);
 const pick = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 
 const counts = { kills: 0, resumesIdentical: 0, resumesDiffering: 0, orphans: 0, prepareStatesValid: 0, lockRounds: 0, lockDoubleOwners: 0 };
