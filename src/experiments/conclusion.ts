@@ -1,6 +1,11 @@
 // A section's conclusion read from its numbers: who is best, whether the gap to the baseline is
-// significant, and whether the post's claims hold here. Notebooks show it; nothing is typed by hand.
-import { escapeHtml, finalEval, welchTTest } from "../analysis";
+// significant, and whether the post's claims hold here. Claims are judged seed by seed (a seed fixes the
+// shared initialisation and the data order), with Welch's test of the same losses kept beside the paired
+// one. Notebooks show it; nothing is typed by hand.
+import { escapeHtml, pairedTTest, welchTTest } from "../analysis";
+import { MODEL_PRESETS } from "../model";
+import { TRAIN_PRESETS } from "../train";
+import { finalsBySeed, pairedComparison, type PairedRow } from "./paired";
 import { variantsByCrossing, type SectionResults, type VariantResult } from "./results";
 import type { SectionSpec } from "./sections";
 
@@ -19,6 +24,7 @@ export const POST_FINDINGS: Record<SectionSpec["name"], PostFinding> = {
     claims: [
       { better: "add-2", worse: "baseline", post: "2 additional tables beat the baseline" },
       { better: "add-1", worse: "baseline", post: "1 additional table beats the baseline" },
+      { better: "add-2", worse: "add-3", post: "2 additional beat 3 additional" },
       { better: "add-2", worse: "add-4", post: "2 additional beat 4 additional" },
     ],
   },
@@ -31,6 +37,9 @@ export const POST_FINDINGS: Record<SectionSpec["name"], PostFinding> = {
       { better: "remove-1", worse: "remove-2", post: "removing layer 1 costs less than removing layer 2" },
       { better: "remove-0-1", worse: "remove-0-1-2", post: "removing layers 0, 1 costs less than removing 0, 1, 2" },
       { better: "remove-0-1", worse: "remove-table-0-13", post: "removing layers 0, 1 costs less than removing table 0&13" },
+      { better: "baseline", worse: "remove-table-0-13", post: "the baseline beats removing the whole table 0&13" },
+      { better: "baseline", worse: "remove-table-1-14", post: "the baseline beats removing the whole table 1&14" },
+      { better: "baseline", worse: "remove-table-2-15", post: "the baseline beats removing the whole table 2&15" },
     ],
   },
   shifting: {
@@ -50,11 +59,23 @@ export const POST_FINDINGS: Record<SectionSpec["name"], PostFinding> = {
 };
 
 export interface ClaimCheck extends PostClaim {
-  /** Mean final loss of `better` minus `worse` here (negative = the claim holds). */
-  diff: number;
-  holds: boolean;
-  /** Welch's two-sided p (null with fewer than 2 seeds on either side). */
+  /** The preset of the runs it is judged on (the section's own, or the longer headline runs). */
+  preset: string;
+  /** Seeds finished for both variants there: the pairs. */
+  seeds: number[];
+  /** Mean over the pairs of `better` − `worse` final loss (negative = the claim holds); null without a pair. */
+  diff: number | null;
+  /** 95 % confidence interval of that mean and the two-sided paired t-test (null below 2 pairs). */
+  ciLow: number | null;
+  ciHigh: number | null;
   p: number | null;
+  /** diff < 0; null without a pair. */
+  holds: boolean | null;
+  /** Paired p < 0.05. */
+  significant: boolean;
+  /** Welch's test on all finished seeds of both (independent groups): mean difference and two-sided p (null below 2 seeds a side). */
+  welchDiff: number | null;
+  welchP: number | null;
 }
 
 export interface Conclusion {
@@ -69,20 +90,106 @@ export interface Conclusion {
   lines: string[];
 }
 
+export interface ConclusionOptions {
+  /**
+   * The section's headline variants trained longer (`headlineResults`): a claim between two headline
+   * variants is judged on these when they hold at least 2 pairs for it, else on the section's own runs.
+   */
+  headline?: SectionResults | null;
+  /** Two-sided significance level (default 0.05; the intervals are at 1 − alpha). */
+  alpha?: number;
+}
+
 const f4 = (x: number) => x.toFixed(4);
 const pText = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(3));
 const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(4)}`;
+const seedsText = (n: number) => `${n} paired seed${n === 1 ? "" : "s"}`;
 
-/** Reads a section's results: the ordering, the test against the baseline, and the post's claims. */
-export function sectionConclusion(results: SectionResults): Conclusion {
+/** The scale a set of runs trained at, from their meta.json (else their preset's defaults). */
+export interface RunScale { preset: string; blocks: number; width: number; tokensPerStep: number; steps: number }
+
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** The scale of a section's runs (the first run that names a preset), or null when they name none. */
+export function runScale(results: SectionResults): RunScale | null {
+  const run = results.variants.flatMap((v) => v.runs).find((r) => typeof r.meta.preset === "string");
+  if (!run) return null;
+  const preset = run.meta.preset as string;
+  const train = TRAIN_PRESETS[preset as keyof typeof TRAIN_PRESETS];
+  const model = train ? MODEL_PRESETS[train.model] : undefined;
+  const config = (run.meta.config ?? {}) as Record<string, unknown>, trainMeta = (run.meta.train ?? {}) as Record<string, unknown>;
+  const blocks = num(config.nLayer) ?? model?.nLayer, width = num(config.dim) ?? model?.dim;
+  const batch = num(trainMeta.batchSize) ?? train?.batchSize, seqLen = num(trainMeta.seqLen) ?? num(config.seqLen) ?? model?.seqLen;
+  const steps = num(run.meta.steps) ?? train?.steps;
+  if (blocks === undefined || width === undefined || batch === undefined || seqLen === undefined || steps === undefined) return null;
+  return { preset, blocks, width, tokensPerStep: batch * seqLen, steps };
+}
+
+/** The speedrun's scale: the `medium` presets. */
+export function speedrunScale(): RunScale {
+  const t = TRAIN_PRESETS.medium, m = MODEL_PRESETS[t.model];
+  return { preset: "medium", blocks: m.nLayer, width: m.dim, tokensPerStep: t.batchSize * m.seqLen, steps: t.steps };
+}
+
+const tokensText = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : String(n));
+const scaleText = (s: RunScale) =>
+  `${s.blocks} blocks of width ${s.width}, ${s.tokensPerStep.toLocaleString("en-US")} tokens per step for ${s.steps} steps (${tokensText(s.tokensPerStep * s.steps)} tokens)`;
+
+/** One claim on one set of runs: `better` − `worse` final loss seed by seed over the seeds both finished; Welch beside it. */
+export function checkClaim(claim: PostClaim, results: SectionResults, opts: { alpha?: number } = {}): ClaimCheck | null {
+  const alpha = opts.alpha ?? 0.05;
+  const find = (name: string) => results.variants.find((v) => v.variant.name === name);
+  const a = find(claim.better), b = find(claim.worse);
+  if (!a || !b) return null;
+  const fa = finalsBySeed(a.runs), fb = finalsBySeed(b.runs);
+  const seeds = [...fa.keys()].filter((s) => fb.has(s)).sort((x, y) => x - y);
+  const xa = seeds.map((s) => fa.get(s)!), xb = seeds.map((s) => fb.get(s)!);
+  const t = seeds.length >= 2 ? pairedTTest(xa, xb, { level: 1 - alpha }) : null;
+  const diff = t ? t.mean : seeds.length === 1 ? xa[0] - xb[0] : null;
+  const w = fa.size >= 2 && fb.size >= 2 ? welchTTest([...fa.values()], [...fb.values()], { level: 1 - alpha }) : null;
+  return {
+    ...claim, preset: runScale(results)?.preset ?? String(a.runs[0]?.meta.preset ?? "unknown"), seeds, diff,
+    ciLow: t?.ciLow ?? null, ciHigh: t?.ciHigh ?? null, p: t?.p ?? null, holds: diff === null ? null : diff < 0,
+    significant: t !== null && t.p < alpha, welchDiff: w?.diff ?? null, welchP: w?.p ?? null,
+  };
+}
+
+/** A claim as one line: its verdict, where it was judged, the paired numbers and Welch's p. */
+function claimLine(c: ClaimCheck, alpha: number): string {
+  if (c.diff === null) return `  not comparable: ${c.post} (${c.preset}: no seed finished for both).`;
+  const numbers = c.p === null
+    ? `Δ ${signed(c.diff)}, not testable`
+    : `Δ ${signed(c.diff)}, ${Math.round((1 - alpha) * 100)} % CI ${signed(c.ciLow!)} … ${signed(c.ciHigh!)}, paired p = ${pText(c.p)}${c.significant ? ", significant" : ""}`;
+  const welch = c.welchP === null ? "" : `; Welch p = ${pText(c.welchP)}`;
+  return `  ${c.holds ? "holds" : "reversed"}: ${c.post} (${c.preset}, ${seedsText(c.seeds.length)}: ${numbers}${welch}).`;
+}
+
+/** The lowest-final-loss sentence for one set of runs, tested seed by seed against the baseline. */
+function lowestFinalLine(results: SectionResults, lead: string, alpha: number): { lowest: VariantResult; line: string } {
+  const lowest = [...results.variants].sort((a, b) => a.summary.finalLossMean - b.summary.finalLossMean)[0];
+  if (lowest.variant.name === results.spec.baseline) return { lowest, line: `${lead}: the baseline (${f4(lowest.summary.finalLossMean)}); no variant beats it.` };
+  const base = results.variants.find((v) => v.variant.name === results.spec.baseline);
+  const row: PairedRow | undefined = pairedComparison(results, 1 - alpha).find((r) => r.variant === lowest.variant.name);
+  const head = `${lead}: ${lowest.variant.label} (${f4(lowest.summary.finalLossMean)}, ${signed(lowest.summary.finalLossMean - (base?.summary.finalLossMean ?? NaN))} vs the baseline's mean)`;
+  if (!row || row.p === null) return { lowest, line: `${head}; not testable: a paired t-test needs at least 2 seeds run in both (${row?.seeds.length ?? 0} here).` };
+  const welch = row.welchP === null ? "" : `; Welch's p = ${pText(row.welchP)}`;
+  return {
+    lowest,
+    line: `${head}; paired with the baseline over ${seedsText(row.seeds.length)}: Δ ${signed(row.meanDiff!)} (${Math.round((1 - alpha) * 100)} % CI ${signed(row.ciLow!)} … ${signed(row.ciHigh!)}), ` +
+      `${row.p < alpha ? "" : "not "}significant at p < ${alpha} (paired t-test, p = ${pText(row.p)}${welch}).`,
+  };
+}
+
+/** Reads a section's results: the ordering, the paired test against the baseline, and the post's claims. */
+export function sectionConclusion(results: SectionResults, opts: ConclusionOptions = {}): Conclusion {
   const { spec, target } = results;
+  const alpha = opts.alpha ?? 0.05;
   if (results.variants.length === 0) throw new Error(`section '${spec.name}': no finished runs to conclude from`);
   const label = (v: VariantResult) => `${v.variant.label}`;
   const byName = new Map(results.variants.map((v) => [v.variant.name, v]));
   const base = byName.get(spec.baseline);
   const ordered = variantsByCrossing(results);
   const firstToTarget = ordered[0].summary.crossingTimeMean !== null ? ordered[0] : null;
-  const lowestFinal = [...results.variants].sort((a, b) => a.summary.finalLossMean - b.summary.finalLossMean)[0];
   const bestRanked = results.ranking?.rows[0]?.run ?? null;
   const unit = results.ranking?.axis === "step" ? "" : " s";
   const lines: string[] = [];
@@ -100,31 +207,34 @@ export function sectionConclusion(results: SectionResults): Conclusion {
     lines.push(`Best over the window before the crossing (${results.ranking!.axis} ${results.ranking!.from.toFixed(1)}–${results.ranking!.to.toFixed(1)}${unit}): ${label(v)}` +
       (bestRanked === spec.baseline ? " (the baseline itself)." : `, ${signed(row.meanGapToRef)} loss vs the baseline on average.`));
   }
-  if (lowestFinal.variant.name === spec.baseline) {
-    lines.push(`Lowest mean final loss: the baseline (${f4(lowestFinal.summary.finalLossMean)}); no variant beats it.`);
-  } else {
-    const t = lowestFinal.vsBaseline;
-    lines.push(`Lowest mean final loss: ${label(lowestFinal)} (${f4(lowestFinal.summary.finalLossMean)}, ${signed(lowestFinal.summary.finalLossMean - (base?.summary.finalLossMean ?? NaN))} vs the baseline); ` +
-      (t ? (t.p < 0.05 ? `significant at p < 0.05 (Welch's t-test, p = ${pText(t.p)}).` : `not significant at p < 0.05 (Welch's t-test, p = ${pText(t.p)}).`)
-        : "not testable: a t-test needs at least 2 seeds of both."));
+  const { lowest: lowestFinal, line } = lowestFinalLine(results, "Lowest mean final loss", alpha);
+  lines.push(line);
+  const headline = opts.headline && opts.headline.variants.length > 0 ? opts.headline : null;
+  const headlineScale = headline ? runScale(headline) : null;
+  if (headline) {
+    lines.push(lowestFinalLine(headline, `Headline variants at ${headlineScale?.preset ?? "the longer preset"}${headlineScale ? ` (${headlineScale.steps} steps)` : ""}, lowest mean final loss`, alpha).line);
   }
 
-  const finals = (v: VariantResult) => v.runs.map((r) => finalEval(r)!.valLoss);
   const claims: ClaimCheck[] = [];
   for (const c of POST_FINDINGS[spec.name].claims) {
-    const a = byName.get(c.better), b = byName.get(c.worse);
-    if (!a || !b) continue;
-    const diff = a.summary.finalLossMean - b.summary.finalLossMean;
-    const p = a.runs.length >= 2 && b.runs.length >= 2 ? welchTTest(finals(a), finals(b)).p : null;
-    claims.push({ ...c, diff, holds: diff < 0, p });
+    const here = checkClaim(c, results, { alpha });
+    const long = headline && spec.headline.includes(c.better) && spec.headline.includes(c.worse) ? checkClaim(c, headline, { alpha }) : null;
+    const chosen = long && (long.seeds.length >= 2 || !here) ? long : here;
+    if (chosen) claims.push(chosen);
   }
   if (claims.length) {
-    const held = claims.filter((c) => c.holds).length;
-    lines.push(`The post's claims checked on final losses: ${held} of ${claims.length} hold here` +
-      `${claims.some((c) => c.p !== null && c.p < 0.05) ? "" : ", none with a significant difference (p < 0.05)"}.`);
-    for (const c of claims) {
-      lines.push(`  ${c.holds ? "holds" : "reversed"}: ${c.post} (${signed(c.diff)}${c.p === null ? ", not testable" : `, p = ${pText(c.p)}${c.p < 0.05 ? ", significant" : ""}`}).`);
+    const judged = claims.filter((c) => c.holds !== null);
+    const held = judged.filter((c) => c.holds).length, heldSig = judged.filter((c) => c.holds && c.significant).length;
+    const reversedSig = judged.filter((c) => !c.holds && c.significant).length;
+    lines.push(`The post's claims checked on final losses, paired seed by seed: ${held} of ${claims.length} hold here` +
+      (heldSig + reversedSig === 0 ? `, none with a significant paired difference (p < ${alpha})` : `, ${heldSig} of them significantly (paired p < ${alpha})`) +
+      (reversedSig ? `; ${reversedSig} reversed significantly` : "") + ".");
+    const presets = [...new Set(claims.map((c) => c.preset))];
+    if (presets.length > 1 && headlineScale) {
+      lines.push(`Claims between headline variants are judged on the ${headlineScale.preset} runs where they have at least 2 paired seeds there; the others on the section's own runs.`);
     }
+    for (const c of claims) lines.push(claimLine(c, alpha));
+    lines.push(...differencesFromPost(claims, [results, ...(headline ? [headline] : [])]));
   } else {
     lines.push("None of the post's claims for this section can be checked: their variants are not all here.");
   }
@@ -133,6 +243,30 @@ export function sectionConclusion(results: SectionResults): Conclusion {
     lines.push(`These are ${preset ?? "small"}-preset runs, not the speedrun: a far smaller model, other data and far fewer steps, with large noise between seeds, so the order may differ from the post's.`);
   }
   return { firstToTarget, lowestFinal, bestRanked, claims, lines };
+}
+
+/**
+ * Where the claims are not confirmed (reversed, or not significant), one sentence per preset: how its scale
+ * differs from the speedrun's and what that leaves open. Nothing for runs at the speedrun's scale.
+ */
+function differencesFromPost(claims: ClaimCheck[], sets: SectionResults[]): string[] {
+  const speedrun = speedrunScale();
+  const out: string[] = [], seen = new Set<string>();
+  for (const set of sets) {
+    const scale = runScale(set);
+    if (!scale || scale.preset === speedrun.preset || seen.has(scale.preset)) continue;
+    seen.add(scale.preset);
+    const mine = claims.filter((c) => c.preset === scale.preset && c.holds !== null);
+    const open = mine.filter((c) => !c.significant), reversed = mine.filter((c) => c.significant && !c.holds);
+    if (open.length + reversed.length === 0) continue;
+    const parts: string[] = [];
+    if (reversed.length) parts.push(`${reversed.length} significantly reversed`);
+    if (open.length) parts.push(`${open.length} not significant`);
+    out.push(`The ${scale.preset} runs do not confirm ${open.length + reversed.length} of the post's ${mine.length} claim${mine.length === 1 ? "" : "s"} judged on them (${parts.join(", ")}). ` +
+      `They train ${scaleText(scale)}; the speedrun trains ${scaleText(speedrun)}, on other data. ` +
+      `At this scale ${open.length ? "the unconfirmed questions stay open" : "the result differs"}${reversed.length ? "; a reversal here says nothing yet about the speedrun's scale" : ""}.`);
+  }
+  return out;
 }
 
 const pm = (m: number | null, s: number | null, d: number) => (m === null ? "–" : s === null ? m.toFixed(d) : `${m.toFixed(d)} ± ${s.toFixed(d)}`);

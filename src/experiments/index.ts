@@ -17,14 +17,14 @@ export type { ArrayScript, ClusterSettings, RunStatus, SubmitOptions, SubmitResu
 export type { RunSectionOptions } from "./section";
 export { layoutFigure, parameterCount, presetRows, presetTable, runCommand, sectionLayoutFigure, sectionStatus } from "./overview";
 export type { SectionStatus } from "./overview";
-export { POST_FINDINGS, conclusionHtml, sectionConclusion, seedSummaryRows } from "./conclusion";
-export type { ClaimCheck, Conclusion, PostClaim, PostFinding } from "./conclusion";
+export { POST_FINDINGS, checkClaim, conclusionHtml, runScale, sectionConclusion, seedSummaryRows, speedrunScale } from "./conclusion";
+export type { ClaimCheck, Conclusion, ConclusionOptions, PostClaim, PostFinding, RunScale } from "./conclusion";
 export {
   POST_ADDING_CROSSINGS, SPEEDRUN_TARGET, parsePostFigure, postCrossingTable, postFigures, postRankingTable, postRanking, postRunLabels, postRuns,
   tTestFigures, tTestGroups, tTestTable, tTestWelch,
 } from "./published";
 export {
-  HEADLINE_PRESET, finalScalarTable, frameworkComparison, frameworkTable, headlineResults, pairedComparison, pairedFindings, pairedSummaryHtml, pairedTable, powerEstimate, runSeed, variantScalarGrids,
+  HEADLINE_PRESET, finalScalarTable, finalsBySeed, frameworkComparison, frameworkTable, headlineResults, pairedComparison, pairedFindings, pairedSummaryHtml, pairedTable, powerEstimate, runSeed, variantScalarGrids,
 } from "./paired";
 export type { FrameworkRow, PairedRow, PowerEstimate } from "./paired";
 export { BASELINE_COLOR, TTEST_RUN_VARIANTS, chartStyle, sectionColors, variantColorTable, variantForRun } from "./styles";

@@ -39,14 +39,15 @@ export function runSeed(run: Run): number | null {
   return m ? Number(m[1]) : null;
 }
 
-const finalsBySeed = (runs: Run[]) => {
+/** Each run's final validation loss by its seed (runs without a seed or an evaluation are left out). */
+export function finalsBySeed(runs: Run[]): Map<number, number> {
   const out = new Map<number, number>();
   for (const r of runs) {
     const seed = runSeed(r), f = finalEval(r);
     if (seed !== null && f) out.set(seed, f.valLoss);
   }
   return out;
-};
+}
 
 /** Every variant but the baseline against the baseline, seed by seed (needs ≥ 2 common seeds for the test). */
 export function pairedComparison(results: SectionResults, level = 0.95): PairedRow[] {

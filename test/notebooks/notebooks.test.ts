@@ -100,6 +100,8 @@ function checkSectionNotebook(name: string, outs: Output[]): void {
     assert.equal(conclusion.length, 1, `${name}: one conclusion`);
     assert.match(htmlOf(conclusion[0]), /First to reach the target|No variant reaches/);
     assert.match(htmlOf(conclusion[0]), /Lowest mean final loss/);
+    assert.match(htmlOf(conclusion[0]), /claims checked on final losses, paired seed by seed: \d+ of \d+ hold/, `${name}: the claims are judged on paired seeds`);
+    assert.match(htmlOf(conclusion[0]), /\(smoke, 2 paired seeds: Δ [−+]\d\.\d{4}, 95 % CI .*paired p = [\d.e-]+.*; Welch p = /);
     assert.match(htmlOf(conclusion[0]), /smoke-preset runs, not the speedrun/);
     assert.match(text, new RegExp(`terminal equivalent: npx valemb run ${section} --preset smoke --seeds 2 --variants baseline,`));
     assert.match(text, /sweep \w+: \d+ trained, 0 already done, 0 failed/);
