@@ -271,17 +271,25 @@ function differencesFromPost(claims: ClaimCheck[], sets: SectionResults[]): stri
 
 const pm = (m: number | null, s: number | null, d: number) => (m === null ? "–" : s === null ? m.toFixed(d) : `${m.toFixed(d)} ± ${s.toFixed(d)}`);
 
-/** Seeds summarised per variant (the post's order): mean ± std, and Welch's test of the final loss against the baseline. */
+/**
+ * Seeds summarised per variant (the post's order): mean ± std, the final loss against the baseline's seed
+ * by seed (mean paired difference, 95 % CI, paired t-test) and Welch's test of the same losses beside it.
+ */
 export function seedSummaryRows(results: SectionResults): Record<string, string | number>[] {
+  const paired = new Map(pairedComparison(results).map((r) => [r.variant, r]));
   return variantsByCrossing(results).map((v) => {
-    const s = v.summary, t = v.vsBaseline;
+    const s = v.summary, t = v.vsBaseline, isBase = v.variant.name === results.spec.baseline;
+    const r = paired.get(v.variant.name);
     return {
       variant: v.variant.name, seeds: s.n, "reach target": `${s.nCrossed}/${s.n}`,
       "time to target (s)": pm(s.crossingTimeMean, s.crossingTimeStd, 2),
       "final loss": pm(s.finalLossMean, s.finalLossStd, 4),
-      "Δ final vs baseline": v.variant.name === results.spec.baseline ? "–" : t ? signed(t.diff) : "–",
+      "paired seeds": isBase || !r ? "–" : r.seeds.length,
+      "paired Δ vs baseline (95 % CI)": isBase || !r || r.meanDiff === null ? "–"
+        : `${signed(r.meanDiff)}${r.ciLow === null ? "" : ` (${signed(r.ciLow)} … ${signed(r.ciHigh!)})`}`,
+      "paired p": r && r.p !== null ? pText(r.p) : "–",
       "Welch p": t ? pText(t.p) : "–",
-      "p < 0.05": v.variant.name === results.spec.baseline ? "baseline" : t ? (t.p < 0.05 ? "yes" : "no") : "needs ≥ 2 seeds",
+      "paired p < 0.05": isBase ? "baseline" : r && r.p !== null ? (r.p < 0.05 ? "yes" : "no") : "needs ≥ 2 paired seeds",
     };
   });
 }

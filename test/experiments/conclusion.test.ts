@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { pairedTTest } from "../../src/analysis";
+import { pairedTTest, welchTTest } from "../../src/analysis";
 import {
   checkClaim, conclusionHtml, finalsBySeed, getSection, POST_FINDINGS, runScale, sectionConclusion, sectionResults, SECTIONS, seedSummaryRows, selectVariants, speedrunScale,
 } from "../../src/experiments";
@@ -53,16 +53,30 @@ test("removing: the baseline best; one seed each: nothing is testable", () => {
   assert.doesNotMatch(text, /not the speedrun/, "medium runs get no scale warning");
 });
 
-test("seedSummaryRows: mean ± std per variant in the post's order, Welch's p against the baseline", () => {
+test("seedSummaryRows: mean ± std per variant in the post's order, the paired Δ with its CI and p, Welch's p beside it", () => {
   const root = writeSection("shifting", { baseline: [0, 0.002, -0.002], "shift-1-2-3": [0.05, 0.049, 0.051], "shift-2-3-4": [0.01] });
-  const rows = seedSummaryRows(sectionResults(getSection("shifting"), { root }));
-  assert.deepEqual(rows.map((r) => r.variant), ["baseline", "shift-2-3-4", "shift-1-2-3"]);
-  assert.equal(rows[0]["p < 0.05"], "baseline");
-  assert.match(String(rows[0]["final loss"]), /^\d\.\d{4} ± 0\.0020$/);
-  assert.equal(rows[1]["p < 0.05"], "needs ≥ 2 seeds");
-  assert.equal(rows[1]["final loss"], rows[1]["final loss"].toString().split(" ")[0], "one seed: no ± std");
-  assert.equal(rows[2]["p < 0.05"], "yes");
-  assert.equal(rows[2]["Δ final vs baseline"], "+0.0500");
+  try {
+    const results = sectionResults(getSection("shifting"), { root });
+    const rows = seedSummaryRows(results);
+    assert.deepEqual(rows.map((r) => r.variant), ["baseline", "shift-2-3-4", "shift-1-2-3"]);
+    assert.equal(rows[0]["paired p < 0.05"], "baseline");
+    assert.equal(rows[0]["paired seeds"], "–");
+    assert.match(String(rows[0]["final loss"]), /^\d\.\d{4} ± 0\.0020$/);
+    assert.equal(rows[1]["paired p < 0.05"], "needs ≥ 2 paired seeds");
+    assert.equal(rows[1]["paired seeds"], 1);
+    assert.equal(rows[1]["paired Δ vs baseline (95 % CI)"], "+0.0100", "one pair: its difference, no interval");
+    assert.equal(rows[1]["final loss"], rows[1]["final loss"].toString().split(" ")[0], "one seed: no ± std");
+    // by hand: d = 0.050, 0.047, 0.053; std 0.003, se 0.003/√3, t₀.₉₇₅,₂ = 4.302653; with 2 df the two-sided p is 1 − t/√(2 + t²)
+    const se = 0.003 / Math.sqrt(3), half = 4.302652729749464 * se, t = 0.05 / se;
+    assert.equal(rows[2]["paired seeds"], 3);
+    assert.equal(rows[2]["paired Δ vs baseline (95 % CI)"], `+0.0500 (+${(0.05 - half).toFixed(4)} … +${(0.05 + half).toFixed(4)})`);
+    assert.equal(rows[2]["paired p"], (1 - t / Math.sqrt(2 + t * t)).toFixed(3));
+    assert.equal(rows[2]["paired p < 0.05"], "yes");
+    const finals = (name: string) => [...finalsBySeed(results.variants.find((v) => v.variant.name === name)!.runs).values()];
+    assert.equal(rows[2]["Welch p"], welchTTest(finals("shift-1-2-3"), finals("baseline")).p.toExponential(1), "Welch's test of the same losses (tiny p: exponent form)");
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 // Student's t with 3 degrees of freedom has a closed-form CDF; its 97.5 % quantile is 3.182446305284263.

@@ -94,7 +94,8 @@ function checkSectionNotebook(name: string, outs: Output[]): void {
     assert.match(htmlOf(main), /<td[^>]*>\d\.\d{4} ± \d\.\d{4}<\/td>/, "final loss as mean ± std, 4 decimals");
     assert.deepEqual(columnsOf(ranking), ["variant", "mean rank", "mean loss", "gap to baseline"]);
     assert.match(htmlOf(ranking), /<caption[^>]*>Ranked over steps [\d.]+–[\d.]+ on each variant's mean curve/, "the window as people write it");
-    assert.deepEqual(columnsOf(seeds), ["variant", "seeds", "reach target", "time to target (s)", "final loss", "Δ final vs baseline", "Welch p", "p &lt; 0.05"]);
+    assert.deepEqual(columnsOf(seeds), ["variant", "seeds", "reach target", "time to target (s)", "final loss", "paired seeds", "paired Δ vs baseline (95 % CI)", "paired p", "Welch p", "paired p &lt; 0.05"]);
+    assert.match(htmlOf(seeds), /<td[^>]*>[−+]\d\.\d{4} \([−+]\d\.\d{4} … [−+]\d\.\d{4}\)<\/td>/, "paired Δ with its interval");
     assert.match(htmlOf(seeds), /\d\.\d{4} ± \d\.\d{4}/, "seeds as mean ± std");
     const conclusion = outs.filter((o) => /valemb-conclusion/.test(o.data ? htmlOf(o) : ""));
     assert.equal(conclusion.length, 1, `${name}: one conclusion`);
