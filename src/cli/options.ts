@@ -67,6 +67,7 @@ export const OPTIONS = {
   // memory and scale: plan, train
   "micro-batch-tokens": { kind: "int", min: 1 },
   "device-memory-gib": { kind: "number", above: 0 },
+  activations: { kind: "choice", choices: ["keep", "recompute"] },
   tflops: { kind: "number", above: 0 },
   "seq-len": { kind: "int", min: 1 },
   // run on a Slurm cluster

@@ -130,12 +130,16 @@ function softcapCrossEntropyJs(logits: tf.Tensor2D, t: tf.TypedArray, cap: numbe
 function softcapCrossEntropyTensorflow(logits: tf.Tensor2D, targets: tf.Tensor1D, cap: number): tf.Scalar {
   const N = logits.shape[0];
   const fused = tf.customGrad((l, save) => {
-    const [value, g] = tf.tidy(() => {
-      const inv = tf.rsqrt((l as tf.Tensor).square().add(cap * cap)); // 1/√(l²+cap²)
-      const z = (l as tf.Tensor).mul(inv).mul(cap);
-      const [rowLoss, softmaxMinusOnehot] = tf.engine().runKernel(SPARSE_XENT, { logits: z, labels: targets }, {}) as tf.Tensor[];
-      return [rowLoss.mean(), softmaxMinusOnehot.mul(inv.mul(inv).mul(inv).mul(cap * cap * cap / N))];
-    });
+    // step by step, freeing each [N, V] intermediate once read: the head's logits are the step's largest tensors
+    const inv = tf.tidy(() => tf.rsqrt((l as tf.Tensor).square().add(cap * cap))); // 1/√(l²+cap²)
+    const z = tf.tidy(() => (l as tf.Tensor).mul(inv).mul(cap));
+    const [rowLoss, softmaxMinusOnehot] = tf.engine().runKernel(SPARSE_XENT, { logits: z, labels: targets }, {}) as tf.Tensor[];
+    z.dispose();
+    const value = rowLoss.mean();
+    const dz = tf.tidy(() => inv.mul(inv).mul(inv).mul(cap * cap * cap / N)); // d(capped)/d(logit), over N
+    tf.dispose([rowLoss, inv]);
+    const g = softmaxMinusOnehot.mul(dz);
+    tf.dispose([softmaxMinusOnehot, dz]);
     (save as tf.GradSaveFunc)([g]);
     return { value, gradFunc: (dy, [gs]) => gs.mul(dy as tf.Tensor) };
   });

@@ -102,11 +102,32 @@ export function attentionBias(tokens: Int32Array | number[], B: number, T: numbe
 
 // ---------------------------------------------------------------------------------------------
 
+/** How lossAndGrads treats activations: keep them all for the backward, or recompute block by block. */
+export type Activations = "keep" | "recompute";
+
+/** Logit entries (rows × padded vocab) per chunk of the recomputing path's output head (256 MiB of fp32). */
+export const LOSS_CHUNK_ENTRIES = 1 << 26;
+
+interface ForwardContext {
+  B: number;
+  T: number;
+  tokens: tf.Tensor1D;
+  docs: tf.Tensor2D | null;
+  windows: ReturnType<typeof windowsAt>;
+  cos: tf.Tensor2D;
+  sin: tf.Tensor2D;
+}
+
+/** One block's matrices (attention's are null in a block without attention). */
+interface BlockWeights { qkv: tf.Tensor | null; o: tf.Tensor | null; fc: tf.Tensor; proj: tf.Tensor }
+
 export interface GPTOptions {
   /** "dense": the T×T reference attention (tests); default "windowed" (key blocks, O(T·W)). */
   attention?: "windowed" | "dense";
   /** Query blocks per chunk of the recomputing attention path (tests); default sized by memory. */
   attentionChunkBlocks?: number | "plain";
+  /** Rows per chunk of the recomputing path's output head (tests); default LOSS_CHUNK_ENTRIES / padded vocab. */
+  lossChunkRows?: number;
 }
 
 export class GPT {
@@ -196,70 +217,214 @@ export class GPT {
     return this.params.reduce((n, p) => n + p.variable.size, 0);
   }
 
-  /** Mean cross-entropy of next-token prediction. inputs, targets: [B, T] int32. */
-  loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  /**
+   * Mean cross-entropy of next-token prediction. inputs, targets: [B, T] int32. activations
+   * "recompute" frees each block's working set as it goes and computes the head in row chunks.
+   */
+  loss(inputs: tf.Tensor2D, targets: tf.Tensor2D, activations: Activations = "keep"): tf.Scalar {
+    if (activations === "recompute") return this.recomputeLossAndGrads(inputs, targets, false).loss;
     return tf.tidy(() => {
       const logits = this.logits(inputs);
       return softcapCrossEntropy(logits, targets.reshape([-1]).toInt() as tf.Tensor1D, this.cfg.softcap);
     });
   }
 
-  /** Loss and the gradient of every parameter, keyed by parameter name (the caller disposes both). */
-  lossAndGrads(inputs: tf.Tensor2D, targets: tf.Tensor2D): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  /**
+   * Loss and the gradient of every parameter, keyed by parameter name (the caller disposes both).
+   * activations "keep": one autograd pass that keeps every block's activations for the backward;
+   * "recompute": keeps only each block's output, redoes one block at a time in the backward and the
+   * output head in row chunks (recomputeLossAndGrads): the same numbers up to float32 rounding.
+   */
+  lossAndGrads(inputs: tf.Tensor2D, targets: tf.Tensor2D, activations: Activations = "keep"): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    if (activations === "recompute") return this.recomputeLossAndGrads(inputs, targets);
     const { value, grads } = tf.variableGrads(() => this.loss(inputs, targets), this.params.map((p) => p.variable));
     return { loss: value, grads: Object.fromEntries(this.params.map((p) => [p.name, grads[p.variable.name]])) };
   }
 
   /** Raw (not soft-capped) logits over the padded vocabulary: [B·T, paddedVocab]. */
   logits(inputs: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const ctx = this.forwardContext(inputs);
+      const x0 = this.tokenEmbedding(ctx.tokens, this.embed);
+      const ve = this.valueEmbeds.map((table) => this.valueEmbedding(ctx, table));
+      const s = tf.unstack(this.scalars) as tf.Scalar[]; // one kernel; each λ is then a rank-0 tensor
+      let x = x0;
+      const outputs: tf.Tensor2D[] = [];
+      for (let i = 0; i < this.cfg.nLayer; i++) {
+        const slot = this.veSlots[i];
+        x = this.block(ctx, i, x, x0, this.skipSources(i).map((from) => outputs[from]), slot === null ? null : ve[slot], s, this.blockWeights(i));
+        outputs.push(x);
+      }
+      return this.head(x, this.lmHead);
+    });
+  }
+
+  // --- the forward's pieces, each a function of the tensors it differentiates (recomputeLossAndGrads passes them to tf.grads)
+
+  /** What every block reads besides its weights: tokens, document ids, rotary tables, windows (no gradients). */
+  private forwardContext(inputs: tf.Tensor2D): ForwardContext {
     const cfg = this.cfg;
     const [B, T] = inputs.shape;
     if (T > cfg.seqLen) throw new Error(`GPT: sequence length ${T} exceeds the config's seqLen ${cfg.seqLen}`);
-    const { nLayer: L, nHead: H, headDim: hd } = cfg;
-    return tf.tidy(() => {
-      const tokens = inputs.reshape([-1]).toInt() as tf.Tensor1D;
+    const tokens = tf.tidy(() => inputs.reshape([-1]).toInt() as tf.Tensor1D);
+    return {
+      B, T, tokens,
       // document ids on the device, once per batch; each block's attention builds its masks from them
-      const docs = documentIds(tokens.reshape([B, T]) as tf.Tensor2D, cfg.eotToken);
-      const windows = this.progress ? windowsAt(cfg.windows, this.progress.step, this.progress.totalSteps) : windowsAt(cfg.windows);
-      const attend = this.opts.attention === "dense" ? denseAttention : windowedAttention;
-      const cos = this.rotCos.slice([0, 0], [T, hd]), sin = this.rotSin.slice([0, 0], [T, hd]);
-      // value-embedding lookups, one per table, already in head layout [B, H, T, hd]
-      const ve = this.valueEmbeds.map((table) => tf.gather(table, tokens).reshape([B, T, H, hd]).transpose([0, 2, 1, 3]));
-      const s = tf.unstack(this.scalars); // one kernel; each λ is then a rank-0 tensor
-      const skipW = (i: number) => s[i], lambda = (i: number, j: number) => s[L + 2 * i + j], saLambda = (i: number, j: number) => s[3 * L + 2 * i + j];
+      docs: cfg.eotToken === null ? null : tf.tidy(() => documentIds(tokens.reshape([B, T]) as tf.Tensor2D, cfg.eotToken) as tf.Tensor2D),
+      windows: this.progress ? windowsAt(cfg.windows, this.progress.step, this.progress.totalSteps) : windowsAt(cfg.windows),
+      cos: this.rotCos.slice([0, 0], [T, cfg.headDim]), sin: this.rotSin.slice([0, 0], [T, cfg.headDim]),
+    };
+  }
 
-      const attention = (x: tf.Tensor2D, i: number): tf.Tensor2D => {
-        const qkvW = this.qkvW[i]!, hdim = H * hd;
-        const qkv = tf.matMul(x, qkvW.reshape([3 * hdim, cfg.dim]), false, true) // [N, 3·hdim]
-          .reshape([B, T, 3 * H, hd]).transpose([0, 2, 1, 3]); // [B, 3H, T, hd]
-        const normed = rmsNorm(qkv); // QK-norm and v-norm in one call
-        const [qk, v0] = tf.split(normed, [2 * H, H], 1);
-        const rotated = rotary(qk, cos, sin);
-        const [q, k] = tf.split(rotated, 2, 1);
-        const slot = this.veSlots[i];
-        const v = slot === null ? v0.mul(saLambda(i, 0)) : v0.mul(saLambda(i, 0)).add(ve[slot].mul(saLambda(i, 1)));
-        const w = cfg.windows.longBlocks.includes(i) ? windows.long : windows.short;
-        const y = attend(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, docs, {
-          window: { unit: w.unit, size: w.size }, blockSize: w.blockSize, scale: cfg.attnScale, chunkBlocks: this.opts.attentionChunkBlocks,
-        }) // [B, H, T, hd]
-          .transpose([0, 2, 1, 3]).reshape([B * T, hdim]);
-        return tf.matMul(y, this.oW[i]!, false, true);
-      };
-      const mlp = (x: tf.Tensor2D, i: number): tf.Tensor2D =>
-        tf.matMul(reluSquared(tf.matMul(x, this.fcW[i], false, true)) as tf.Tensor2D, this.projW[i], false, true);
+  /** x0: the normed token embedding, [N, dim]. */
+  private tokenEmbedding(tokens: tf.Tensor1D, embed: tf.Tensor): tf.Tensor2D {
+    return rmsNorm(tf.gather(embed, tokens)) as tf.Tensor2D;
+  }
 
-      const x0 = rmsNorm(tf.gather(this.embed, tokens)) as tf.Tensor2D; // [N, dim]
-      let x = x0;
-      const outputs: tf.Tensor2D[] = [];
-      for (let i = 0; i < L; i++) {
-        for (const skip of cfg.skips) if (skip.to === i) x = x.add(outputs[skip.from].mul(skipW(skip.from)));
-        x = x.mul(lambda(i, 0)).add(x0.mul(lambda(i, 1)));
-        if (this.qkvW[i] !== null) x = x.add(attention(x, i));
-        x = x.add(mlp(rmsNorm(x) as tf.Tensor2D, i));
-        outputs.push(x);
-      }
-      return tf.matMul(rmsNorm(x) as tf.Tensor2D, this.lmHead, false, true);
+  /** One table's value-embedding lookup, already in head layout [B, H, T, hd]. */
+  private valueEmbedding(ctx: ForwardContext, table: tf.Tensor): tf.Tensor4D {
+    const { nHead: H, headDim: hd } = this.cfg;
+    return tf.gather(table, ctx.tokens).reshape([ctx.B, ctx.T, H, hd]).transpose([0, 2, 1, 3]);
+  }
+
+  /** The blocks whose outputs feed block i through a U-net skip. */
+  private skipSources(i: number): number[] {
+    return this.cfg.skips.filter((k) => k.to === i).map((k) => k.from);
+  }
+
+  private blockWeights(i: number): BlockWeights {
+    return { qkv: this.qkvW[i], o: this.oW[i], fc: this.fcW[i], proj: this.projW[i] };
+  }
+
+  /**
+   * Block i: skips in, the λ0/λ1 mix with x0, attention (with its value embedding ve), MLP. x is the
+   * previous block's output (x0 for block 0); skipIns are the outputs of skipSources(i); s the unstacked scalars.
+   */
+  private block(ctx: ForwardContext, i: number, x: tf.Tensor2D, x0: tf.Tensor2D, skipIns: tf.Tensor2D[], ve: tf.Tensor4D | null, s: tf.Scalar[], w: BlockWeights): tf.Tensor2D {
+    const cfg = this.cfg, L = cfg.nLayer;
+    this.skipSources(i).forEach((from, k) => { x = x.add(skipIns[k].mul(s[from])); }); // skip weight of the source block
+    x = x.mul(s[L + 2 * i]).add(x0.mul(s[L + 2 * i + 1])); // λ0·x + λ1·x0
+    if (w.qkv !== null && w.o !== null) x = x.add(this.attention(ctx, i, x, ve, s, w.qkv, w.o));
+    return x.add(tf.matMul(reluSquared(tf.matMul(rmsNorm(x) as tf.Tensor2D, w.fc, false, true)) as tf.Tensor2D, w.proj, false, true));
+  }
+
+  private attention(ctx: ForwardContext, i: number, x: tf.Tensor2D, ve: tf.Tensor4D | null, s: tf.Scalar[], qkvW: tf.Tensor, oW: tf.Tensor): tf.Tensor2D {
+    const cfg = this.cfg, L = cfg.nLayer;
+    const { B, T } = ctx, { nHead: H, headDim: hd } = cfg, hdim = H * hd;
+    const qkv = tf.matMul(x, qkvW.reshape([3 * hdim, cfg.dim]), false, true) // [N, 3·hdim]
+      .reshape([B, T, 3 * H, hd]).transpose([0, 2, 1, 3]); // [B, 3H, T, hd]
+    const normed = rmsNorm(qkv); // QK-norm and v-norm in one call
+    const [qk, v0] = tf.split(normed, [2 * H, H], 1);
+    const [q, k] = tf.split(rotary(qk, ctx.cos, ctx.sin), 2, 1);
+    const lambdaV = s[3 * L + 2 * i], lambdaVe = s[3 * L + 2 * i + 1]; // λa, λb
+    const v = ve === null ? v0.mul(lambdaV) : v0.mul(lambdaV).add(ve.mul(lambdaVe));
+    const w = cfg.windows.longBlocks.includes(i) ? ctx.windows.long : ctx.windows.short;
+    const attend = this.opts.attention === "dense" ? denseAttention : windowedAttention;
+    const y = attend(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, ctx.docs, {
+      window: { unit: w.unit, size: w.size }, blockSize: w.blockSize, scale: cfg.attnScale, chunkBlocks: this.opts.attentionChunkBlocks,
+    }) // [B, H, T, hd]
+      .transpose([0, 2, 1, 3]).reshape([B * T, hdim]);
+    return tf.matMul(y, oW, false, true);
+  }
+
+  /** Logits of the last block's output x: [rows, paddedVocab]. */
+  private head(x: tf.Tensor2D, lmHead: tf.Tensor): tf.Tensor2D {
+    return tf.matMul(rmsNorm(x) as tf.Tensor2D, lmHead, false, true);
+  }
+
+  /**
+   * lossAndGrads with activation recomputation, for sequences whose activations do not fit (the
+   * planner decides): forward keeping only block outputs, the head's loss and gradient in row
+   * chunks, then each block redone under tf.grads, last to first, with the gradient of its output.
+   */
+  private recomputeLossAndGrads(inputs: tf.Tensor2D, targets: tf.Tensor2D, withGrads = true): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    const cfg = this.cfg, L = cfg.nLayer;
+    const ctx = this.forwardContext(inputs);
+    const ve = tf.tidy(() => this.valueEmbeds.map((table) => this.valueEmbedding(ctx, table)));
+    const x0 = tf.tidy(() => this.tokenEmbedding(ctx.tokens, this.embed));
+    const outputs = this.blockOutputs(ctx, x0, ve);
+    const flatTargets = tf.tidy(() => targets.reshape([-1]).toInt() as tf.Tensor1D);
+    const head = this.chunkedHead(outputs[L - 1], flatTargets, withGrads);
+    flatTargets.dispose();
+    if (!withGrads) { // the loss alone (evaluation)
+      tf.dispose([...outputs, ...ve, x0, ctx.tokens, ctx.cos, ctx.sin, ...(ctx.docs ? [ctx.docs] : [])]);
+      return { loss: head.loss, grads: {} };
+    }
+    const grads: Record<string, tf.Tensor> = { lm_head_w: head.dLmHead! };
+    const dOut: (tf.Tensor | null)[] = Array(L).fill(null); // gradient of each block's output, summed over its readers
+    dOut[L - 1] = head.dx!;
+    let dx0: tf.Tensor = tf.zerosLike(x0), dScalars: tf.Tensor = tf.zerosLike(this.scalars);
+    const dVe: (tf.Tensor | null)[] = ve.map(() => null);
+    const addTo = (acc: tf.Tensor | null, g: tf.Tensor): tf.Tensor => { if (acc === null) return g; const sum = acc.add(g); tf.dispose([acc, g]); return sum; };
+    for (let i = L - 1; i >= 0; i--) {
+      const w = this.blockWeights(i), sources = this.skipSources(i);
+      const slot = w.qkv === null ? null : this.veSlots[i]; // a block without attention reads no table
+      // block 0 reads x0 as its input too: pass it once (tf.grads sums a tensor's uses into one gradient)
+      const lead = i === 0 ? [x0, this.scalars] : [outputs[i - 1], x0, this.scalars];
+      const weights = [w.qkv, w.o, w.fc, w.proj].filter((t): t is tf.Variable => t !== null);
+      const args: tf.Tensor[] = [...lead, ...sources.map((from) => outputs[from]), ...(slot === null ? [] : [ve[slot]]), ...weights];
+      const g = tf.grads((...a: tf.Tensor[]) => {
+        const [xa, x0a, sa] = i === 0 ? [a[0], a[0], a[1]] : a;
+        const skipIns = a.slice(lead.length, lead.length + sources.length), vea = slot === null ? null : a[lead.length + sources.length];
+        const wa = a.slice(args.length - weights.length);
+        const bw: BlockWeights = w.qkv === null ? { qkv: null, o: null, fc: wa[0], proj: wa[1] } : { qkv: wa[0], o: wa[1], fc: wa[2], proj: wa[3] };
+        return this.block(ctx, i, xa as tf.Tensor2D, x0a as tf.Tensor2D, skipIns as tf.Tensor2D[], vea as tf.Tensor4D | null, tf.unstack(sa) as tf.Scalar[], bw);
+      })(args, dOut[i]!);
+      tf.dispose(dOut[i]!);
+      outputs[i].dispose(); // its readers (block i+1 and the skips to later blocks) are done
+      if (i > 0) dOut[i - 1] = addTo(dOut[i - 1], g[0]);
+      dx0 = addTo(dx0, g[lead.length - 2]);
+      dScalars = addTo(dScalars, g[lead.length - 1]);
+      sources.forEach((from, k) => { dOut[from] = addTo(dOut[from], g[lead.length + k]); });
+      if (slot !== null) dVe[slot] = addTo(dVe[slot], g[lead.length + sources.length]);
+      const names = w.qkv === null ? ["mlp.fc_w", "mlp.proj_w"] : ["attn.qkv_w", "attn.o_w", "mlp.fc_w", "mlp.proj_w"];
+      names.forEach((n, k) => { grads[`blocks.${i}.${n}`] = g[args.length - weights.length + k]; });
+    }
+    grads.scalars = dScalars;
+    [grads.embed] = tf.grads((e: tf.Tensor) => this.tokenEmbedding(ctx.tokens, e))([this.embed], dx0);
+    this.valueEmbeds.forEach((table, t) => {
+      [grads[`value_embeds.${t}`]] = tf.grads((e: tf.Tensor) => this.valueEmbedding(ctx, e))([table], dVe[t] ?? tf.zerosLike(ve[t]));
     });
+    tf.dispose([dx0, ...dVe.filter((d): d is tf.Tensor => d !== null), ...ve, x0, ctx.tokens, ctx.cos, ctx.sin, ...(ctx.docs ? [ctx.docs] : [])]);
+    return { loss: head.loss, grads: Object.fromEntries(this.params.map((p) => [p.name, grads[p.name]])) };
+  }
+
+  /** Every block's output, computed without a tape (recomputeLossAndGrads keeps these and nothing else). */
+  private blockOutputs(ctx: ForwardContext, x0: tf.Tensor2D, ve: tf.Tensor4D[]): tf.Tensor2D[] {
+    const outputs: tf.Tensor2D[] = [];
+    const s = tf.unstack(this.scalars) as tf.Scalar[];
+    for (let i = 0; i < this.cfg.nLayer; i++) {
+      const slot = this.veSlots[i];
+      const x = i === 0 ? x0 : outputs[i - 1];
+      outputs.push(tf.tidy(() => this.block(ctx, i, x, x0, this.skipSources(i).map((from) => outputs[from]), slot === null ? null : ve[slot], s, this.blockWeights(i))));
+    }
+    tf.dispose(s);
+    return outputs;
+  }
+
+  /** The mean loss over all rows and (withGrads) its gradients (last block's output, head weights), LOSS_CHUNK_ENTRIES logits at a time. */
+  private chunkedHead(x: tf.Tensor2D, targets: tf.Tensor1D, withGrads: boolean): { loss: tf.Scalar; dx: tf.Tensor | null; dLmHead: tf.Tensor | null } {
+    const N = x.shape[0], rows = this.opts.lossChunkRows ?? Math.max(1, Math.floor(LOSS_CHUNK_ENTRIES / paddedVocab(this.cfg)));
+    let loss: tf.Tensor = tf.scalar(0), dLmHead: tf.Tensor | null = withGrads ? tf.zerosLike(this.lmHead) : null;
+    const dxs: tf.Tensor[] = [];
+    for (let r0 = 0; r0 < N; r0 += rows) {
+      const n = Math.min(rows, N - r0);
+      const part = tf.tidy(() => {
+        const xc = x.slice([r0, 0], [n, x.shape[1]]), yc = targets.slice([r0], [n]);
+        // the chunk's mean loss weighted by its share of the rows: the chunks sum to the mean over all rows
+        const chunkLoss = (xa: tf.Tensor, ha: tf.Tensor) => softcapCrossEntropy(this.head(xa as tf.Tensor2D, ha), yc, this.cfg.softcap).mul(n / N) as tf.Scalar;
+        if (dLmHead === null) return { loss: loss.add(chunkLoss(xc, this.lmHead)) };
+        const { value, grads } = tf.valueAndGrads(chunkLoss)([xc, this.lmHead]);
+        return { loss: loss.add(value), dx: grads[0], dLmHead: dLmHead.add(grads[1]) };
+      });
+      tf.dispose([loss, ...(dLmHead ? [dLmHead] : [])]);
+      loss = part.loss;
+      if (part.dLmHead) dLmHead = part.dLmHead;
+      if (part.dx) dxs.push(part.dx);
+    }
+    const dx = !withGrads ? null : dxs.length === 1 ? dxs[0] : tf.concat(dxs, 0);
+    if (dxs.length > 1) tf.dispose(dxs);
+    return { loss: loss as tf.Scalar, dx, dLmHead };
   }
 
   /** The learned scalars by layer, read without blocking (GPU backends cannot read synchronously). */

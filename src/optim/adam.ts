@@ -26,17 +26,15 @@ export class Adam {
     const gs = this.params.map((p) => gradOf(grads, p, "Adam"));
     this.t += 1;
     const bc1 = 1 - beta1 ** this.t, bc2 = 1 - beta2 ** this.t;
-    tf.tidy(() => {
-      this.params.forEach((p, i) => {
-        const g = gs[i];
-        const m = this.m[i].mul(beta1).add(g.mul(1 - beta1));
-        const v = this.v[i].mul(beta2).add(g.square().mul(1 - beta2));
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        const denom = v.sqrt().div(Math.sqrt(bc2)).add(eps);
-        p.variable.assign(p.variable.sub(m.div(denom).mul(lrs[i] / bc1)));
-      });
-    });
+    this.params.forEach((p, i) => tf.tidy(() => { // one parameter at a time: its transients are freed before the next
+      const g = gs[i];
+      const m = this.m[i].mul(beta1).add(g.mul(1 - beta1));
+      const v = this.v[i].mul(beta2).add(g.square().mul(1 - beta2));
+      this.m[i].assign(m);
+      this.v[i].assign(v);
+      const denom = v.sqrt().div(Math.sqrt(bc2)).add(eps);
+      p.variable.assign(p.variable.sub(m.div(denom).mul(lrs[i] / bc1)));
+    }));
   }
 
   /** Both moments of every parameter with their state keys, in a fixed order. */

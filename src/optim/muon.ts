@@ -27,9 +27,13 @@ export function newtonSchulz5(G: tf.Tensor): tf.Tensor {
     let X = tall ? G.transpose(swap) : G;
     X = X.div(X.square().sum([r - 2, r - 1], true).sqrt().add(1e-7)); // spectral norm ≤ 1
     for (const [a, b, c] of NS5_COEFFICIENTS) {
-      const A = tf.matMul(X, X, false, true);
-      const B = A.mul(b).add(tf.matMul(A, A).mul(c));
-      X = X.mul(a).add(tf.matMul(B, X));
+      const prev = X;
+      X = tf.tidy(() => { // one iteration's transients at a time: a stack of matrices is the largest tensor of a step
+        const A = tf.matMul(prev, prev, false, true);
+        const B = A.mul(b).add(tf.matMul(A, A).mul(c));
+        return prev.mul(a).add(tf.matMul(B, prev));
+      });
+      if (prev !== G) prev.dispose();
     }
     return tall ? X.transpose(swap) : X;
   });
@@ -91,8 +95,8 @@ export class Muon {
   /** One update. lr already includes the schedule; momentum from muonMomentum. */
   step(grads: Record<string, tf.Tensor>, lr: number, momentum: number): void {
     for (const g of this.groups) for (const m of g.members) gradOf(grads, m.param, "Muon"); // all present before any update
-    tf.tidy(() => {
-      for (const g of this.groups) {
+    for (const g of this.groups) {
+      tf.tidy(() => { // one shape group at a time: its Newton-Schulz transients are freed before the next
         const parts = g.members.map((m) => {
           const grad = gradOf(grads, m.param, "Muon");
           const stacked = grad.reshape([m.count, m.rows, m.cols]);
@@ -109,8 +113,8 @@ export class Muon {
           // decoupled weight decay scaled by the (scheduled) lr, as the speedrun does
           w.assign(w.mul(1 - lr * this.opts.weightDecay * m.wdMul).sub(u.mul(lr * m.lrScale)));
         });
-      }
-    });
+      });
+    }
   }
 
   /** Momentum per parameter, unstacked into the parameter's own shape, with its state key (the caller disposes the tensors). */

@@ -2,14 +2,14 @@
 // the mean over its tokens; equal-sized micro-batches make the big batch's loss and gradients the
 // mean of theirs, so the update is the big batch's up to float32 rounding.
 import * as tf from "@tensorflow/tfjs";
-import type { GPT } from "../model";
+import type { Activations, GPT } from "../model";
 
 /**
  * Loss (a scalar tensor, not read, so GPU backends do not stall) and the gradient of every parameter
  * of `sequences` rows of seqLen tokens, computed `microSequences` rows at a time. The caller disposes both.
  */
 export function accumulatedLossAndGrads(
-  model: GPT, inputs: Int32Array, targets: Int32Array, sequences: number, seqLen: number, microSequences: number,
+  model: GPT, inputs: Int32Array, targets: Int32Array, sequences: number, seqLen: number, microSequences: number, activations: Activations = "keep",
 ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
   if (!(Number.isInteger(microSequences) && microSequences > 0 && sequences % microSequences === 0)) {
     throw new Error(`gradient accumulation: micro-batches of ${microSequences} sequences must divide the batch of ${sequences}`);
@@ -20,7 +20,7 @@ export function accumulatedLossAndGrads(
   for (let i = 0; i < parts; i++) {
     const x = tf.tensor2d(inputs.subarray(i * n, (i + 1) * n), [microSequences, seqLen], "int32");
     const y = tf.tensor2d(targets.subarray(i * n, (i + 1) * n), [microSequences, seqLen], "int32");
-    const part = model.lossAndGrads(x, y);
+    const part = model.lossAndGrads(x, y, activations);
     tf.dispose([x, y]);
     if (loss === null || grads === null) {
       [loss, grads] = [part.loss, part.grads];

@@ -6,7 +6,7 @@ export { train, runIdentity, codeVersion, TrainDivergedError, DEFAULT_DATA_DIR }
 export type { TrainOptions, TrainProgress, RunResult } from "./trainer";
 export { LOG_LINE_RE, formatValLine, formatTrainLine, evalRecord } from "./log";
 export type { EvalRecord } from "./log";
-export { RUN_FILES, RUN_LOCK_FILE, TEMP_FILE_RE, runFiles, readMeta, readEvals, openRunFolder, lockRunFolder, runFolderOwner, removeLeftovers } from "./run-folder";
+export { RUN_FILES, RUN_LOCK_FILE, TEMP_FILE_RE, defaultRunFolder, runFiles, readMeta, readEvals, openRunFolder, lockRunFolder, runFolderOwner, removeLeftovers } from "./run-folder";
 export type { RunMeta, RunFiles, OpenedFolder } from "./run-folder";
 export { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from "./checkpoint";
 export type { CheckpointState, TensorEntry } from "./checkpoint";
@@ -15,6 +15,6 @@ export type { StepOptimizer, OptimizerFactory, OptimizerSettings } from "./optim
 export { startEngine } from "./engine";
 export { runBackend } from "../engine";
 export type { EngineSummary } from "./engine";
-export { planTraining, parameterCounts, activationBytes, flopsPerStep, describePlan } from "./plan";
+export { planTraining, parameterCounts, activationBytes, optimizerStepBytes, flopsPerStep, describePlan } from "./plan";
 export type { Plan, PlanInput } from "./plan";
 export { accumulatedLossAndGrads } from "./accumulate";

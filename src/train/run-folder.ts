@@ -101,3 +101,8 @@ export function openRunFolder(out: string, identity: string, force = false): Ope
   }
   return { out, files, identity, existing };
 }
+
+/** Where `valemb train` writes when no --out is given: runs/<preset>/<layout, or "baseline">/seed-<seed>. */
+export function defaultRunFolder(preset: string, layout: string | undefined, seed: number): string {
+  return path.join("runs", preset, layout ?? "baseline", `seed-${seed}`);
+}

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { TokenLoader, loadValidationSet, openDataset, sha256, writeFileAtomic } from "../data";
 import type { Batch, DatasetInfo } from "../data";
 import { GPT, modelConfig } from "../model";
-import type { GPTConfig } from "../model";
+import type { Activations, GPTConfig } from "../model";
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from "./checkpoint";
 import type { CheckpointState } from "./checkpoint";
 import { startEngine } from "./engine";
@@ -45,6 +45,8 @@ export interface TrainOptions {
   microBatchTokens?: number;
   /** Memory the planner may fill (default DEFAULT_DEVICE_MEMORY_GIB); a step that does not fit is refused. */
   deviceMemoryGiB?: number;
+  /** Keep every activation for the backward, or recompute block by block; default the planner's choice (keep when it fits). */
+  activations?: Activations;
   evalEvery?: number;
   valTokens?: number;
   lrMult?: number;
@@ -209,18 +211,19 @@ function resolveRun(opts: TrainOptions) {
   const seqLen = config.seqLen;
   const plan = planStep(config, batchSize, opts);
   const microBatchSize = plan.microBatchTokens / seqLen; // sequences per forward/backward pass
-  // validation runs in micro-batches too; by default at least one of them
-  const valTokens = positiveInt("validation tokens", opts.valTokens ?? Math.max(defaults.valTokens, plan.microBatchTokens));
-  const valSet = loadValidationSet(dataset.valFiles, valTokens, microBatchSize, seqLen);
+  // validation runs in micro-batches too (fewer sequences when the set is smaller); by default at least one sequence
+  const valTokens = positiveInt("validation tokens", opts.valTokens ?? Math.max(defaults.valTokens, Math.min(plan.microBatchTokens, dataset.valTokens - 1)));
+  const valSet = loadValidationSet(dataset.valFiles, valTokens, Math.max(1, Math.min(microBatchSize, Math.floor(valTokens / seqLen))), seqLen);
 
   const trainSettings = {
     batchSize, seqLen, tokensPerStep: batchSize * seqLen, evalEvery, valTokens: valSet.tokens, lrMult, cooldownFrac,
     optimizer: opts.optimizerName ?? (opts.optimizer ? "custom" : "muon+adam"),
-    // only when accumulating, so runs that are not keep their identity
+    // only when accumulating or recomputing, so runs that do neither keep their identity
     ...(microBatchSize < batchSize ? { microBatchTokens: plan.microBatchTokens } : {}),
+    ...(plan.activations === "recompute" ? { activations: plan.activations } : {}),
   };
   const versions = { valemb: packageVersion(), numerics: String(NUMERICS_VERSION), source: codeVersion(), tfjs: tf.version.tfjs, node: process.version };
-  return { preset, dataset, config, seed, totalSteps, batchSize, microBatchSize, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions };
+  return { preset, dataset, config, seed, totalSteps, batchSize, microBatchSize, activations: plan.activations, evalEvery, checkpointEvery, lrMult, cooldownFrac, seqLen, valSet, trainSettings, versions };
 }
 
 type ResolvedRun = ReturnType<typeof resolveRun>;
@@ -231,7 +234,7 @@ export const DEFAULT_DEVICE_MEMORY_GIB = 4;
 /** The planner's step for this run; refuses one that does not fit, naming the micro-batch that would. */
 function planStep(config: GPTConfig, batchSize: number, opts: TrainOptions): Plan {
   const gib = positiveNumber("device memory (GiB)", opts.deviceMemoryGiB ?? DEFAULT_DEVICE_MEMORY_GIB);
-  const plan = planTraining({ config, batchSize, microBatchTokens: opts.microBatchTokens, deviceMemoryBytes: gib * 1024 ** 3, tflops: 1 });
+  const plan = planTraining({ config, batchSize, microBatchTokens: opts.microBatchTokens, deviceMemoryBytes: gib * 1024 ** 3, tflops: 1, activations: opts.activations });
   if (!plan.fits) {
     const advice = plan.largestFittingMicroBatchTokens !== null
       ? `--micro-batch-tokens ${plan.largestFittingMicroBatchTokens} would fit`
@@ -433,11 +436,12 @@ class TrainingSession {
 
   // Losses and checkpoints are read with await: GPU backends (WebGPU) cannot read synchronously.
   private async evaluate(): Promise<number> {
-    const { microBatchSize: B, seqLen: T, valSet, totalSteps } = this.run;
+    const { seqLen: T, valSet, totalSteps } = this.run;
     let sum = 0;
     this.model.setProgress(this.step, totalSteps); // growing windows (medium) follow the step, as the record's validation does
     for (const b of valSet.batches) {
-      const loss = tf.tidy(() => this.model.loss(tf.tensor2d(b.inputs, [B, T], "int32"), tf.tensor2d(b.targets, [B, T], "int32")));
+      const B = b.inputs.length / T; // validation batches may hold fewer sequences than a micro-batch
+      const loss = tf.tidy(() => this.model.loss(tf.tensor2d(b.inputs, [B, T], "int32"), tf.tensor2d(b.targets, [B, T], "int32"), this.run.activations));
       sum += (await loss.data())[0];
       loss.dispose();
     }
@@ -445,15 +449,15 @@ class TrainingSession {
   }
 
   private async trainStep(batch: Batch, index: number): Promise<number> {
-    const { batchSize: B, microBatchSize, seqLen: T, totalSteps } = this.run;
+    const { batchSize: B, microBatchSize, activations, seqLen: T, totalSteps } = this.run;
     this.model.setProgress(index, totalSteps);
     let lossTensor: tf.Scalar, grads: Record<string, tf.Tensor>;
     if (microBatchSize < B) {
-      ({ loss: lossTensor, grads } = accumulatedLossAndGrads(this.model, batch.inputs, batch.targets, B, T, microBatchSize));
+      ({ loss: lossTensor, grads } = accumulatedLossAndGrads(this.model, batch.inputs, batch.targets, B, T, microBatchSize, activations));
     } else {
       const x = tf.tensor2d(batch.inputs, [B, T], "int32");
       const y = tf.tensor2d(batch.targets, [B, T], "int32");
-      ({ loss: lossTensor, grads } = this.model.lossAndGrads(x, y));
+      ({ loss: lossTensor, grads } = this.model.lossAndGrads(x, y, activations));
       tf.dispose([x, y]);
     }
     const loss = this.opts.injectNaNAtStep === index + 1 ? NaN : (await lossTensor.data())[0];

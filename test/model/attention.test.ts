@@ -4,35 +4,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../../src/engine";
-import { initWebGPU, releaseWebGPU } from "../../src/engine/webgpu";
-import { webgpuTestEnv } from "../engine/webgpu-env";
+import { releaseWebGPU } from "../../src/engine/webgpu";
+import { relErr, useBackend } from "../engine/compare";
 import { GPT, denseAttention, documentIds, modelConfig, windowedAttention } from "../../src/model";
 import type { WindowedAttentionOptions } from "../../src/model";
 
 const BACKENDS = ["cpu", "wasm", "tensorflow", "webgpu"] as const;
-
-/** max |a − b| / max |b|: the relative error of a whole tensor (read asynchronously: webgpu cannot read synchronously). */
-async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  const [diff, scale] = tf.tidy(() => [a.sub(b).abs().max(), b.abs().max()]);
-  const [d, s] = [(await diff.data())[0], (await scale.data())[0]];
-  tf.dispose([diff, scale]);
-  return d / Math.max(1e-30, s);
-}
-
-async function useBackend(name: string): Promise<string | null> {
-  if (name === "webgpu") {
-    const env = await webgpuTestEnv();
-    if (env.skip) return env.skip;
-    await initWebGPU();
-    return null;
-  }
-  try {
-    await initEngine({ backend: name as "cpu" });
-    return null;
-  } catch (err) {
-    return (err as Error).message.split("\n")[0];
-  }
-}
 
 /** Tokens with EOTs at a few places so documents start mid-block and at block edges. */
 function tokenBatch(B: number, T: number, eot: number, vocab: number): tf.Tensor2D {

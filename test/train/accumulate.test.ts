@@ -7,34 +7,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../../src/engine";
-import { initWebGPU, releaseWebGPU } from "../../src/engine/webgpu";
-import { webgpuTestEnv } from "../engine/webgpu-env";
+import { releaseWebGPU } from "../../src/engine/webgpu";
+import { relErr, useBackend } from "../engine/compare";
 import { GPT, modelConfig } from "../../src/model";
 import { accumulatedLossAndGrads, speedrunOptimizer, train } from "../../src/train";
-
-/** max |a − b| / max |b|, read asynchronously (webgpu cannot read synchronously). */
-async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  const [diff, scale] = tf.tidy(() => [a.sub(b).abs().max(), b.abs().max()]);
-  const [d, s] = [(await diff.data())[0], (await scale.data())[0]];
-  tf.dispose([diff, scale]);
-  return d / Math.max(1e-30, s);
-}
-
-/** Starts a backend; returns why not when this machine lacks it. */
-async function useBackend(name: string): Promise<string | null> {
-  if (name === "webgpu") {
-    const env = await webgpuTestEnv();
-    if (env.skip) return env.skip;
-    await initWebGPU();
-    return null;
-  }
-  try {
-    await initEngine({ backend: name as "cpu" });
-    return null;
-  } catch (err) {
-    return (err as Error).message.split("\n")[0];
-  }
-}
 
 for (const backend of ["wasm", "tensorflow", "webgpu", "cpu"]) {
   test(`accumulating 2 or 4 micro-batches gives the big batch's loss, gradients and optimizer update on ${backend}`, async (t) => {
@@ -91,7 +67,7 @@ test("train --micro-batch-tokens accumulates (recorded in meta.json); a step tha
     assert.equal(meta.train.tokensPerStep, 128);
     const refused = path.join(dir, "refused");
     await assert.rejects(train({ preset: "smoke", out: refused, steps: 2, microBatchTokens: 128, deviceMemoryGiB: 0.02, backend: "wasm" }),
-      /this step does not fit the device: peak .* GiB .* for a 128-token micro-batch\) on a 0.02 GiB device; --micro-batch-tokens (32|64) would fit/);
+      /this step does not fit the device: peak .* GiB .* for a 128-token micro-batch, kept\) on a 0.02 GiB device; --micro-batch-tokens (32|64) would fit/);
     await assert.rejects(train({ preset: "smoke", out: refused, steps: 2, deviceMemoryGiB: 0.001, backend: "wasm" }),
       /not even one 32-token sequence fits/);
     await assert.rejects(train({ preset: "smoke", out: refused, steps: 2, microBatchTokens: 48, backend: "wasm" }),

@@ -33,9 +33,10 @@ test("bad input: clear message, non-zero exit, no run folder", () => {
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /layout "0123" has 4 layers, but the model has 16/);
   assert.equal(fs.existsSync(out), false);
-  const r2 = valemb("train", "--preset", "smoke");
-  assert.equal(r2.status, 2);
-  assert.match(r2.stderr, /--out <run folder> is required/);
+  const r2 = valemb("train", "--preset", "nope"); // no --out: the default folder is named, and nothing is written there
+  assert.equal(r2.status, 1);
+  assert.match(r2.stderr, /run folder: runs\/nope\/baseline\/seed-0\n[^]*unknown preset "nope"/);
+  assert.equal(fs.existsSync(path.join(__dirname, "../../runs/nope")), false);
 });
 
 test("data prepare --source: any text folder", () => {

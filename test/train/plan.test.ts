@@ -6,16 +6,16 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../../src/engine";
 import { GPT, modelConfig } from "../../src/model";
-import type { GPTConfig } from "../../src/model";
+import type { Activations, GPTConfig } from "../../src/model";
 import { parameterCounts, planTraining, speedrunOptimizer } from "../../src/train";
 
-async function measuredPeak(cfg: GPTConfig, B: number): Promise<number> {
+async function measuredPeak(cfg: GPTConfig, B: number, activations: Activations = "keep"): Promise<number> {
   const model = new GPT(cfg, 0);
   const opt = speedrunOptimizer(model.params, { lrMult: 1, cooldownFrac: 0.7 });
   const T = cfg.seqLen;
   const x = tf.tensor2d(Int32Array.from({ length: B * T }, (_, i) => (i * 7 + (i >> 5)) % cfg.vocabSize), [B, T], "int32");
   const step = () => {
-    const { loss, grads } = model.lossAndGrads(x, x);
+    const { loss, grads } = model.lossAndGrads(x, x, activations);
     opt.step(grads, 0, 10);
     tf.dispose([loss, ...Object.values(grads)]);
   };
@@ -31,15 +31,18 @@ async function measuredPeak(cfg: GPTConfig, B: number): Promise<number> {
 
 test("planned peak memory is within ±25 % of the measured peak, smoke to a modest config", async () => {
   await initEngine({ backend: "wasm" });
-  const cases: { what: string; cfg: GPTConfig; B: number }[] = [
+  const cases: { what: string; cfg: GPTConfig; B: number; activations?: Activations }[] = [
     { what: "smoke, 4 × 32", cfg: modelConfig("smoke"), B: 4 },
     { what: "tiny, 2 × 128 (one-block attention)", cfg: modelConfig("tiny"), B: 2 },
     { what: "smoke, 1 × 512 (recomputing attention, 4 blocks)", cfg: modelConfig("smoke", { seqLen: 512 }), B: 1 },
     { what: "dim 96, 3 heads, 1 × 256", cfg: modelConfig("smoke", { dim: 96, nHead: 3, headDim: 32, seqLen: 256 }), B: 1 },
+    { what: "recomputed activations: tiny, 2 × 128", cfg: modelConfig("tiny"), B: 2, activations: "recompute" },
+    { what: "recomputed activations: smoke, 1 × 2048", cfg: modelConfig("smoke", { seqLen: 2048 }), B: 1, activations: "recompute" },
+    { what: "recomputed activations: dim 96, 3 heads, 2 × 512", cfg: modelConfig("smoke", { dim: 96, nHead: 3, headDim: 32, seqLen: 512 }), B: 2, activations: "recompute" },
   ];
-  for (const { what, cfg, B } of cases) {
-    const measured = await measuredPeak(cfg, B);
-    const plan = planTraining({ config: cfg, batchSize: B, microBatchTokens: B * cfg.seqLen, deviceMemoryBytes: 2 ** 40, tflops: 1 });
+  for (const { what, cfg, B, activations } of cases) {
+    const measured = await measuredPeak(cfg, B, activations);
+    const plan = planTraining({ config: cfg, batchSize: B, microBatchTokens: B * cfg.seqLen, deviceMemoryBytes: 2 ** 40, tflops: 1, activations });
     const ratio = plan.peakBytes / measured;
     if (process.env.VALEMB_PLAN_VERBOSE) console.log(what, ratio.toFixed(3));
     assert.ok(ratio >= 0.75 && ratio <= 1.25, `${what}: planned ${plan.peakBytes} bytes, measured ${measured} (ratio ${ratio.toFixed(3)})`);

@@ -7,18 +7,20 @@ export const DEFAULT_DEVICE_GIB = 80;
 export const DEFAULT_TFLOPS = 100;
 
 const usage = `usage: valemb plan --preset <name> [--micro-batch-tokens N] [--device-memory-gib ${DEFAULT_DEVICE_GIB}]
-                   [--tflops ${DEFAULT_TFLOPS}] [--seq-len N] [--batch N] [--json]
+                   [--tflops ${DEFAULT_TFLOPS}] [--seq-len N] [--batch N] [--activations keep|recompute] [--json]
 
 Plans one optimizer step of a training preset: parameters, gradients, optimizer state and the
-activations of one micro-batch (what TensorFlow.js keeps for the backward pass), the peak, the
-largest micro-batch that fits the device (when --micro-batch-tokens is not given), the step's FLOPs
-and its time at an assumed throughput.
+activations of one micro-batch (what TensorFlow.js keeps for the backward pass, or with recomputation
+the block outputs and one block's working set), the peak, the largest micro-batch that fits the
+device (when --micro-batch-tokens is not given), the step's FLOPs and its time at an assumed throughput.
 
   --preset              a training preset (medium, tiny, smoke, …)
   --micro-batch-tokens  tokens per micro-batch (whole sequences dividing the step); default: the largest that fits
   --device-memory-gib   device memory (default ${DEFAULT_DEVICE_GIB}: one current datacenter GPU)
   --tflops              assumed sustained TFLOP/s (default ${DEFAULT_TFLOPS}: an assumption for fp32/TF32 on an H100-class GPU)
   --seq-len, --batch    override the preset's sequence length and sequences per step
+  --activations         keep (one autograd pass) or recompute (block by block, head in row chunks);
+                        default: keep when some micro-batch fits so, else recompute
   --json                one JSON object`;
 
 export const command: Command = {
@@ -27,7 +29,7 @@ export const command: Command = {
   async run(argv) {
     const { values } = parseOptions(argv, {
       preset: { required: true }, "micro-batch-tokens": {}, "device-memory-gib": { default: DEFAULT_DEVICE_GIB },
-      tflops: { default: DEFAULT_TFLOPS }, "seq-len": {}, batch: {}, json: {},
+      tflops: { default: DEFAULT_TFLOPS }, "seq-len": {}, batch: {}, activations: {}, json: {},
     });
     const { TRAIN_PRESETS, planTraining } = require("../../train") as typeof import("../../train");
     const { modelConfig } = require("../../model") as typeof import("../../model");
@@ -39,6 +41,7 @@ export const command: Command = {
       plan = planTraining({
         config, batchSize: values.batch ?? preset.batchSize, microBatchTokens: values["micro-batch-tokens"],
         deviceMemoryBytes: values["device-memory-gib"] * 1024 ** 3, tflops: values.tflops,
+        activations: values.activations as "keep" | "recompute" | undefined,
       });
     } catch (e) {
       throw new UsageError(`--micro-batch-tokens: ${(e as Error).message}`);
@@ -52,7 +55,7 @@ export const command: Command = {
         `preset              ${values.preset} (${config.nLayer} blocks × ${config.dim}, seq ${config.seqLen}, ${plan.tokensPerStep} tokens/step)`,
         `parameters          ${plan.params.toLocaleString("en-US")} (${gib(plan.paramBytes)}; gradients ${gib(plan.gradientBytes)}, optimizer ${gib(plan.optimizerBytes)})`,
         `micro-batch         ${plan.microBatchTokens} tokens × ${plan.accumulationSteps} accumulation steps`,
-        `activations         ${gib(plan.activationBytesPerMicroBatch)} per micro-batch`,
+        `activations         ${gib(plan.activationBytesPerMicroBatch)} per micro-batch, ${plan.activations === "keep" ? "all kept for the backward" : "recomputed block by block"}`,
         `peak                ${gib(plan.peakBytes)} of ${gib(plan.deviceMemoryBytes)}: ${plan.fits ? "fits" : "does NOT fit"}` +
           (plan.largestFittingMicroBatchTokens === null ? " (not even one sequence fits)" : ` (largest micro-batch that fits: ${plan.largestFittingMicroBatchTokens} tokens)`),
         `FLOPs per step      ${plan.flopsPerStep.toExponential(3)}`,

@@ -4,11 +4,11 @@ import { parseOptions } from "../options";
 import { listenForStop, stopExitCode } from "../stop";
 import type { TrainProgress } from "../../train";
 
-const usage = `usage: valemb train --out <run folder> [--preset tiny] [--layout 012..........012] [--seed 0]
+const usage = `usage: valemb train [--out <run folder>] [--preset tiny] [--layout 012..........012] [--seed 0]
                     [--steps N] [--data data/fortunes] [--backend auto|tensorflow|webgpu|wasm|cpu]
                     [--threads N] [--lr-mult X] [--eval-every N] [--batch N] [--val-tokens N]
                     [--checkpoint-every N] [--keep-checkpoint] [--force] [--json-progress] [--json]
-                    [--seq-len N] [--micro-batch-tokens N] [--device-memory-gib G]
+                    [--seq-len N] [--micro-batch-tokens N] [--device-memory-gib G] [--activations keep|recompute]
 
 Trains the modded-nanogpt GPT with a value-embedding layout and writes <out>/log.txt
 (modded-nanogpt lines), evals.jsonl and meta.json. Checkpoints at every evaluation; re-running the
@@ -17,6 +17,7 @@ current step with a checkpoint ("stopped at step N; rerun to resume", exit 130 /
 owns a run folder at a time: a second one on the same --out is refused, naming the first. A finished
 run folder is left as it is; a folder holding another run is refused unless --force.
 
+  --out              the run folder (default runs/<preset>/<layout>/seed-<seed>)
   --preset           medium | one-gpu | tiny | tiny-long | smoke (default tiny); sets model size and training defaults
   --layout           value-embedding layout, one character per layer (default: the baseline)
   --steps            training steps (tiny: 100)
@@ -30,6 +31,8 @@ run folder is left as it is; a folder holding another run is refused unless --fo
                      batch×seq-len / N passes (default: the whole batch, or the largest that fits)
   --device-memory-gib   memory the step may use (default 4: the wasm heap); a step that the planner
                      says will not fit is refused with its numbers and the micro-batch that would (valemb plan)
+  --activations      keep every activation for the backward, or recompute block by block (about one
+                     more forward of compute, a fraction of the memory); default: keep when it fits
   --checkpoint-every checkpoint every N steps (default: at each evaluation)
   --keep-checkpoint  keep checkpoint.ckpt (final weights) when the run finishes
   --force            start over, overwriting the run folder
@@ -96,22 +99,21 @@ export const command: Command = {
       "seq-len": {},
       "micro-batch-tokens": {},
       "device-memory-gib": {},
+      activations: {},
       "checkpoint-every": {},
       "keep-checkpoint": {},
       force: {},
       "json-progress": {},
       json: {},
     });
-    if (!values.out) {
-      process.stderr.write(`valemb train: --out <run folder> is required\n\n${usage}\n`);
-      return 2;
-    }
-    const { train, TrainDivergedError } = require("../../train") as typeof import("../../train");
+    const { train, TrainDivergedError, defaultRunFolder } = require("../../train") as typeof import("../../train");
+    const out = values.out ?? defaultRunFolder(values.preset ?? "tiny", values.layout, values.seed ?? 0);
+    if (!values.out) process.stderr.write(`run folder: ${out}\n`);
     const stop = listenForStop();
     try {
       const result = await train({
         preset: values.preset,
-        out: values.out,
+        out,
         layout: values.layout,
         seed: values.seed,
         steps: values.steps,
@@ -125,6 +127,7 @@ export const command: Command = {
         seqLen: values["seq-len"],
         microBatchTokens: values["micro-batch-tokens"],
         deviceMemoryGiB: values["device-memory-gib"],
+        activations: values.activations as "keep" | "recompute" | undefined,
         checkpointEvery: values["checkpoint-every"],
         keepCheckpoint: values["keep-checkpoint"],
         force: values.force,
