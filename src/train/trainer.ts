@@ -66,6 +66,8 @@ export interface TrainOptions {
   /** Name recorded for a custom optimizer in the identity. */
   optimizerName?: string;
   onProgress?: (p: TrainProgress) => void;
+  /** Told the planner's step (micro-batch, activations, peak) before anything is trained. */
+  onPlan?: (plan: Plan) => void;
   /** When aborted: finish the current step, checkpoint, return (resume later with the same call). */
   signal?: AbortSignal;
   /** Named in the run folder's lock while this trains (default: this process's command line). */
@@ -210,6 +212,7 @@ function resolveRun(opts: TrainOptions) {
   if (!(cooldownFrac >= 0 && cooldownFrac <= 1)) throw new Error(`cooldown fraction must be in [0, 1], got ${cooldownFrac}`);
   const seqLen = config.seqLen;
   const plan = planStep(config, batchSize, opts);
+  opts.onPlan?.(plan);
   const microBatchSize = plan.microBatchTokens / seqLen; // sequences per forward/backward pass
   // validation runs in micro-batches too (fewer sequences when the set is smaller); by default at least one sequence
   const valTokens = positiveInt("validation tokens", opts.valTokens ?? Math.max(defaults.valTokens, Math.min(plan.microBatchTokens, dataset.valTokens - 1)));

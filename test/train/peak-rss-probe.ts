@@ -19,11 +19,12 @@ const kib = (field: string) => Number(/(\d+) kB/.exec(fs.readFileSync("/proc/sel
   const model = new GPT(cfg, 0);
   const opt = speedrunOptimizer(model.params, { lrMult: 1, cooldownFrac: 0.7 });
   const x = tf.tensor2d(Int32Array.from({ length: B * cfg.seqLen }, (_, i) => (i * 7 + (i >> 5)) % cfg.vocabSize), [B, cfg.seqLen], "int32");
+  const start = Date.now();
   for (let step = 0; step < 2; step++) {
     const { loss, grads } = model.lossAndGrads(x, x, activations);
     opt.step(grads, step, 10);
     tf.dispose([loss, ...Object.values(grads)]);
   }
   const plan = planTraining({ config: cfg, batchSize: B, microBatchTokens: B * cfg.seqLen, deviceMemoryBytes: 2 ** 40, tflops: 1, activations });
-  process.stdout.write(JSON.stringify({ rssGrowth: kib("VmHWM:") - before, planned: plan.peakBytes }) + "\n");
+  process.stdout.write(JSON.stringify({ rssGrowth: kib("VmHWM:") - before, planned: plan.peakBytes, ms: Date.now() - start }) + "\n");
 })();

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../../src/engine";
+import { useBackend } from "../engine/compare";
 import { GPT, modelConfig } from "../../src/model";
 import type { Activations, GPTConfig } from "../../src/model";
 import { parameterCounts, planTraining, speedrunOptimizer } from "../../src/train";
@@ -88,4 +89,41 @@ test("valemb plan --json prints one object with the planner's fields; exit 1 whe
   const bad = plan("--preset", "tiny", "--micro-batch-tokens", "100");
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--micro-batch-tokens: micro-batch of 100 tokens: must be a whole number of 128-token sequences/);
+});
+
+test("medium on an 80 GiB device: keeping activations does not fit one 64K sequence; recomputing fits a micro-batch", () => {
+  const cfg = modelConfig("medium"), device = 80 * 1024 ** 3;
+  const kept = planTraining({ config: cfg, batchSize: 8, deviceMemoryBytes: device, tflops: 100, activations: "keep" });
+  assert.equal(kept.fits, false);
+  assert.equal(kept.largestFittingMicroBatchTokens, null);
+  const auto = planTraining({ config: cfg, batchSize: 8, deviceMemoryBytes: device, tflops: 100 });
+  assert.equal(auto.activations, "recompute");
+  assert.ok(auto.fits && auto.peakBytes <= device, `recomputing: peak ${auto.peakBytes} bytes`);
+  assert.equal(auto.microBatchTokens % cfg.seqLen, 0);
+  assert.equal(auto.accumulationSteps * auto.microBatchTokens, 8 * cfg.seqLen);
+  assert.ok(auto.estimatedStepSeconds > auto.flopsPerStep / 100e12, "recomputing costs a forward more than the model FLOPs");
+});
+
+// The process's peak resident memory, in a child per config (test/train/peak-rss-probe.ts), on the
+// native TensorFlow backend. With recomputation, glibc's dynamic mmap threshold keeps freed blocks
+// in the heap and RSS runs 1.4-1.6x the live tensors (README "Long sequences on the CPU"); a fixed
+// threshold makes RSS follow what is live, which is what the planner counts.
+test("planned peak memory is within ±25 % of the process's peak RSS on tensorflow (kept and recomputed activations)", async (t) => {
+  const skip = await useBackend("tensorflow");
+  if (skip) return t.skip(`tensorflow backend not available: ${skip}`);
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  const cases = [
+    { what: "smoke, 4 × 2048, kept", probe: { overrides: { seqLen: 2048 }, B: 4, activations: "keep" }, env: {} },
+    { what: "smoke, 2 × 8192, recomputed", probe: { overrides: { seqLen: 8192 }, B: 2, activations: "recompute" }, env: { MALLOC_MMAP_THRESHOLD_: "1048576" } },
+    { what: "dim 128, 4 heads, 2 × 4096, recomputed", probe: { overrides: { seqLen: 4096, dim: 128, nHead: 4, headDim: 32 }, B: 2, activations: "recompute" }, env: { MALLOC_MMAP_THRESHOLD_: "1048576" } },
+  ];
+  for (const { what, probe, env } of cases) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "test/train/peak-rss-probe.ts", JSON.stringify({ backend: "tensorflow", ...probe })],
+      { encoding: "utf8", timeout: 600_000, env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    const { rssGrowth, planned } = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    const ratio = planned / rssGrowth;
+    if (process.env.VALEMB_PLAN_VERBOSE) console.log(what, ratio.toFixed(3));
+    assert.ok(ratio >= 0.75 && ratio <= 1.25, `${what}: planned ${planned} bytes, peak RSS grew by ${rssGrowth} (ratio ${ratio.toFixed(3)})`);
+  }
 });

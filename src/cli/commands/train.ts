@@ -106,7 +106,7 @@ export const command: Command = {
       "json-progress": {},
       json: {},
     });
-    const { train, TrainDivergedError, defaultRunFolder } = require("../../train") as typeof import("../../train");
+    const { train, TrainDivergedError, defaultRunFolder, describePlan } = require("../../train") as typeof import("../../train");
     const out = values.out ?? defaultRunFolder(values.preset ?? "tiny", values.layout, values.seed ?? 0);
     if (!values.out) process.stderr.write(`run folder: ${out}\n`);
     const stop = listenForStop();
@@ -132,6 +132,7 @@ export const command: Command = {
         keepCheckpoint: values["keep-checkpoint"],
         force: values.force,
         signal: stop.signal,
+        onPlan: (plan) => { if (!values["json-progress"]) process.stderr.write(`plan: ${describePlan(plan)}\n`); },
         onProgress: progressPrinter(values["json-progress"], () => stop.reason() === "parent gone"),
       });
       if (!result.finished) {
