@@ -1,13 +1,10 @@
 // One CLI for everything a notebook can do. Each command lives in its own file under commands/,
 // loaded only when called so that `valemb doctor` does not pay for Plotly or Jupyter. Options are
 // declared once for all commands in options.ts.
+import type { Command } from "./command";
 import { UsageError } from "./options";
 
-export interface Command {
-  summary: string;
-  usage: string;
-  run(argv: string[]): Promise<number>;
-}
+export type { Command } from "./command";
 
 const commands: Record<string, () => Command> = {
   doctor: () => require("./commands/doctor").command,

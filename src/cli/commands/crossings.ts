@@ -1,6 +1,6 @@
 // valemb crossings: when each run first reaches the target loss, sorted by that time.
 import { crossingRows, crossingTable, hasTime, loadAndSelect, toText, writeCsv } from "../../analysis";
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions, UsageError } from "../options";
 
 const usage = `usage: valemb crossings <path…> [--threshold 2.92] [--runs <names>] [--json] [--csv <file>] [--partial] [--attempts last|all]

@@ -1,5 +1,5 @@
 // `valemb data prepare`: builds a corpus folder (shards + BPE) from Debian's fortunes or any text.
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions } from "../options";
 
 const usage = `usage: valemb data prepare [--source <dir|file>] [--out data/fortunes] [--vocab 2048]

@@ -1,5 +1,5 @@
 // `valemb doctor`: which backend the engine picks here, how it is set up, and why not a better one.
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions } from "../options";
 import * as engine from "../../engine";
 

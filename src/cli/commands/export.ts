@@ -2,7 +2,7 @@
 // same options as lossChart / crossingChart, or re-exports charts a notebook saved with
 // saveChartSpec, and writes each as PNG, SVG and standalone HTML through headless Chromium.
 
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions, UsageError } from "../options";
 import { loadAndSelect, selectRuns } from "../../analysis";
 import { chartStyle, windowText } from "../../experiments";

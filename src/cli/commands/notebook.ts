@@ -6,7 +6,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions } from "../options";
 import { chooseJupyter, describeProbe, jupyterName, jupyterUrl, prepareJupyter, projectRoot, startJupyter } from "../../viz";
 

@@ -1,6 +1,6 @@
 // `valemb plan`: the memory and time a preset's training step needs on a device, and the largest
 // micro-batch that fits (src/train/plan.ts).
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions, UsageError } from "../options";
 
 export const DEFAULT_DEVICE_GIB = 80;

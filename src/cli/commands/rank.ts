@@ -1,6 +1,6 @@
 // valemb rank: which run is ahead over a window of training (the post's "order before the crossing").
 import { loadAndSelect, rankingTable, rankRuns, toText, writeCsv, type Axis } from "../../analysis";
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions, UsageError } from "../options";
 
 const usage = `usage: valemb rank <path…> --from <t> --to <t> [--axis time|step] [--runs <names>] [--ref <run>] [--points <n>] [--json] [--csv <file>] [--partial]

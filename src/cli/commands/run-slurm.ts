@@ -2,17 +2,10 @@
 // where each run stands. The plan (done, todo, resume, stale, copy) is the local sweep's.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ClusterSettings, RunStatus, SectionSpec, Variant } from "../../experiments";
+import type { ClusterSettings, RunStatus, SweepOptions } from "../../experiments";
 
-export interface SlurmRunArgs {
-  spec: SectionSpec;
-  variants: Variant[];
-  preset: string;
-  seeds: number;
-  steps?: number;
-  root: string;
-  backend?: string;
-  replaceStale?: boolean;
+/** The local sweep's choice of runs, and what only a cluster needs. */
+export interface SlurmRunArgs extends Pick<SweepOptions, "spec" | "variants" | "preset" | "seeds" | "steps" | "root" | "backend" | "replaceStale"> {
   /** The `--cluster` file, or undefined for cluster.json in the project folder when there is one. */
   clusterFile?: string;
   /** Settings given as flags; they win over the file's. */

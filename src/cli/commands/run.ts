@@ -1,6 +1,6 @@
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { listenForStop, stopExitCode } from "../stop";
 import { parseOptions, UsageError } from "../options";
 

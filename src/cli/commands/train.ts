@@ -1,5 +1,5 @@
 // `valemb train`: one training run into a run folder, with a progress bar (or JSON lines) on stderr.
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions } from "../options";
 import { listenForStop, stopExitCode } from "../stop";
 import type { TrainProgress } from "../../train";

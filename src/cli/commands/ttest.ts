@@ -4,7 +4,7 @@ import {
   crossingTime, finalEval, loadAndSelect, oneSampleTTest, selectRuns, welchTTest,
   type Run, type WelchTTest,
 } from "../../analysis";
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseOptions, UsageError } from "../options";
 
 const usage = `usage: valemb ttest <path…> --runs <names> [--threshold 2.92] [--vs <names>] [--level 0.95] [--json] [--partial]
