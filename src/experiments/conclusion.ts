@@ -2,11 +2,11 @@
 // significant, and whether the post's claims hold here. Claims are judged seed by seed (a seed fixes the
 // shared initialisation and the data order), with Welch's test of the same losses kept beside the paired
 // one. Notebooks show it; nothing is typed by hand.
-import { escapeHtml, pairedTTest, welchTTest } from "../analysis";
+import { escapeHtml, welchTTest } from "../analysis";
 import { MODEL_PRESETS } from "../model";
 import { TRAIN_PRESETS } from "../train";
-import { finalsBySeed, pairedComparison, type PairedRow } from "./paired";
-import { variantsByCrossing, type SectionResults, type VariantResult } from "./results";
+import { pairedComparison, type PairedRow } from "./paired";
+import { finalsBySeed, pairedDiff, variantsByCrossing, type SectionResults, type VariantResult } from "./results";
 import type { SectionSpec } from "./sections";
 
 /** "`better` ends lower than `worse`", as the post states it. */
@@ -141,16 +141,14 @@ export function checkClaim(claim: PostClaim, results: SectionResults, opts: { al
   const find = (name: string) => results.variants.find((v) => v.variant.name === name);
   const a = find(claim.better), b = find(claim.worse);
   if (!a || !b) return null;
+  const d = pairedDiff(a.runs, b.runs, 1 - alpha);
   const fa = finalsBySeed(a.runs), fb = finalsBySeed(b.runs);
-  const seeds = [...fa.keys()].filter((s) => fb.has(s)).sort((x, y) => x - y);
-  const xa = seeds.map((s) => fa.get(s)!), xb = seeds.map((s) => fb.get(s)!);
-  const t = seeds.length >= 2 ? pairedTTest(xa, xb, { level: 1 - alpha }) : null;
-  const diff = t ? t.mean : seeds.length === 1 ? xa[0] - xb[0] : null;
   const w = fa.size >= 2 && fb.size >= 2 ? welchTTest([...fa.values()], [...fb.values()], { level: 1 - alpha }) : null;
+  const diff = d?.mean ?? null;
   return {
-    ...claim, preset: runScale(results)?.preset ?? String(a.runs[0]?.meta.preset ?? "unknown"), seeds, diff,
-    ciLow: t?.ciLow ?? null, ciHigh: t?.ciHigh ?? null, p: t?.p ?? null, holds: diff === null ? null : diff < 0,
-    significant: t !== null && t.p < alpha, welchDiff: w?.diff ?? null, welchP: w?.p ?? null,
+    ...claim, preset: runScale(results)?.preset ?? String(a.runs[0]?.meta.preset ?? "unknown"), seeds: d?.seeds ?? [], diff,
+    ciLow: d?.ciLow ?? null, ciHigh: d?.ciHigh ?? null, p: d?.p ?? null, holds: diff === null ? null : diff < 0,
+    significant: d?.p != null && d.p < alpha, welchDiff: w?.diff ?? null, welchP: w?.p ?? null,
   };
 }
 

@@ -6,10 +6,10 @@ export type { PlannedRun, RunRequest, RunState, SweepEvent, SweepOptions, SweepR
 export { SweepProgress } from "./progress";
 export { acquireLock } from "./lock";
 export {
-  caption, rankingByVariant, rankingCaption, rankingTableRows, rankVariants, sectionResults, sectionTableCaption, sectionTableRows, targetLoss,
+  caption, finalsBySeed, pairedDiff, rankingByVariant, rankingCaption, rankingTableRows, rankVariants, runSeed, sectionResults, sectionTableCaption, sectionTableRows, targetLoss,
   variantLabels, variantTable, variantsByCrossing, windowText,
 } from "./results";
-export type { SectionResults, TargetLoss, VariantResult } from "./results";
+export type { PairedDiff, SectionResults, TargetLoss, VariantResult } from "./results";
 export { scalarFigures, sectionFigures } from "./figures";
 export { SweepStoppedError, childBackend, identityResolver, runSection } from "./section";
 export { arrayScript, checkClusterSettings, readClusterSettings, sectionSlurmStatus, submitSlurm } from "./slurm";
@@ -24,7 +24,7 @@ export {
   tTestFigures, tTestGroups, tTestTable, tTestWelch,
 } from "./published";
 export {
-  HEADLINE_PRESET, finalScalarTable, finalsBySeed, frameworkComparison, frameworkTable, headlineResults, pairedComparison, pairedFindings, pairedSummaryHtml, pairedTable, powerEstimate, runSeed, variantScalarGrids,
+  HEADLINE_PRESET, finalScalarTable, frameworkComparison, frameworkTable, headlineResults, pairedComparison, pairedFindings, pairedSummaryHtml, pairedTable, powerEstimate, variantScalarGrids,
 } from "./paired";
 export type { FrameworkRow, PairedRow, PowerEstimate } from "./paired";
 export { BASELINE_COLOR, TTEST_RUN_VARIANTS, chartStyle, sectionColors, variantColorTable, variantForRun } from "./styles";

@@ -3,11 +3,11 @@
 // Welch's test on the same final losses stays as a second column; a power estimate says how many seeds
 // a given difference needs.
 import {
-  escapeHtml, finalEval, finalScalars, frame, pairedTTest, pooledStd, scalarGrid, seedsForDifference, toHtml, welchTTest, type Run, type ScalarGrid,
+  escapeHtml, finalScalars, frame, pooledStd, scalarGrid, seedsForDifference, toHtml, welchTTest, type ScalarGrid,
 } from "../analysis";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { sectionResults, type SectionResults } from "./results";
+import { finalsBySeed, pairedDiff, sectionResults, type SectionResults } from "./results";
 import { defaultRoot, readRunMeta } from "./runner";
 import { HEADLINE, getSection, selectVariants } from "./sections";
 
@@ -32,37 +32,18 @@ export interface PairedRow {
   welchP: number | null;
 }
 
-/** The seed of one of our runs: meta.json's `seed`, else the `seed-N` folder name. */
-export function runSeed(run: Run): number | null {
-  if (Number.isInteger(run.meta.seed)) return run.meta.seed as number;
-  const m = /seed-(\d+)$/.exec(run.name);
-  return m ? Number(m[1]) : null;
-}
-
-/** Each run's final validation loss by its seed (runs without a seed or an evaluation are left out). */
-export function finalsBySeed(runs: Run[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const r of runs) {
-    const seed = runSeed(r), f = finalEval(r);
-    if (seed !== null && f) out.set(seed, f.valLoss);
-  }
-  return out;
-}
-
 /** Every variant but the baseline against the baseline, seed by seed (needs ≥ 2 common seeds for the test). */
 export function pairedComparison(results: SectionResults, level = 0.95): PairedRow[] {
   const base = results.variants.find((v) => v.variant.name === results.spec.baseline);
-  const baseFinals = finalsBySeed(base?.runs ?? []);
+  const baseFinals = [...finalsBySeed(base?.runs ?? []).values()];
   return results.variants.filter((v) => v !== base).map((v) => {
-    const finals = finalsBySeed(v.runs);
-    const seeds = [...finals.keys()].filter((s) => baseFinals.has(s)).sort((a, b) => a - b);
-    const a = seeds.map((s) => finals.get(s)!), b = seeds.map((s) => baseFinals.get(s)!);
-    const t = seeds.length >= 2 ? pairedTTest(a, b, { level }) : null;
-    const w = finals.size >= 2 && baseFinals.size >= 2 ? welchTTest([...finals.values()], [...baseFinals.values()], { level }) : null;
+    const d = pairedDiff(v.runs, base?.runs ?? [], level);
+    const finals = [...finalsBySeed(v.runs).values()];
+    const w = finals.length >= 2 && baseFinals.length >= 2 ? welchTTest(finals, baseFinals, { level }) : null;
     return {
-      variant: v.variant.name, label: v.variant.label, seeds, diffs: a.map((x, i) => x - b[i]),
-      meanDiff: t?.mean ?? (seeds.length === 1 ? a[0] - b[0] : null), diffStd: t?.std ?? null,
-      ciLow: t?.ciLow ?? null, ciHigh: t?.ciHigh ?? null, p: t?.p ?? null, welchDiff: w?.diff ?? null, welchP: w?.p ?? null,
+      variant: v.variant.name, label: v.variant.label, seeds: d?.seeds ?? [], diffs: d?.diffs ?? [],
+      meanDiff: d?.mean ?? null, diffStd: d?.std ?? null, ciLow: d?.ciLow ?? null, ciHigh: d?.ciHigh ?? null, p: d?.p ?? null,
+      welchDiff: w?.diff ?? null, welchP: w?.p ?? null,
     };
   });
 }

@@ -2,7 +2,7 @@
 // the order of the variants before the crossing, seeds as mean ± std, and a test against the baseline.
 import * as path from "node:path";
 import {
-  crossingRows, finalEval, timeOf, frame, groupCurve, loadRuns, rankRuns, summarizeGroup, welchTTest, oneSampleTTest,
+  crossingRows, finalEval, timeOf, frame, groupCurve, loadRuns, pairedTTest, rankRuns, summarizeGroup, welchTTest, oneSampleTTest,
   type CrossingRow, type GroupSummary, type LoadProblem, type Ranking, type Run, type RunGroup,
 } from "../analysis";
 import type { SectionSpec, Variant } from "./sections";
@@ -19,8 +19,24 @@ export interface VariantResult {
   summary: GroupSummary;
   /** Welch's t-test of final losses, this variant minus the baseline (null for the baseline or < 2 seeds). */
   vsBaseline: { diff: number; t: number; df: number; p: number; pLess: number } | null;
+  /** Final loss minus the baseline's, seed by seed over the seeds both finished (null for the baseline or no common seed). */
+  paired: PairedDiff | null;
   /** One-sided one-sample t-test: is the mean final loss below the target? (null with < 2 seeds) */
   belowTarget: { t: number; p: number; upperBound: number } | null;
+}
+
+/** A variant against the baseline seed by seed: the seeds fix shared weights and data order, so pairs cancel their noise. */
+export interface PairedDiff {
+  seeds: number[];
+  /** Variant minus baseline final loss, one per seed. */
+  diffs: number[];
+  mean: number;
+  /** The rest need ≥ 2 pairs (null below). */
+  std: number | null;
+  ciLow: number | null;
+  ciHigh: number | null;
+  /** Paired t-test, two-sided. */
+  p: number | null;
 }
 
 export interface SectionResults {
@@ -49,6 +65,34 @@ export function targetLoss(baselineRuns: Run[], override?: number): TargetLoss {
   return { value, rule: `baseline mean final val loss over ${finals.length} seed${finals.length === 1 ? "" : "s"}, rounded up` };
 }
 
+/** The seed of one of our runs: meta.json's `seed`, else the `seed-N` folder name. */
+export function runSeed(run: Run): number | null {
+  if (Number.isInteger(run.meta.seed)) return run.meta.seed as number;
+  const m = /seed-(\d+)$/.exec(run.name);
+  return m ? Number(m[1]) : null;
+}
+
+/** Each run's final validation loss by its seed (runs without a seed or an evaluation are left out). */
+export function finalsBySeed(runs: Run[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of runs) {
+    const seed = runSeed(r), f = finalEval(r);
+    if (seed !== null && f) out.set(seed, f.valLoss);
+  }
+  return out;
+}
+
+/** `runs` minus `baseline`, seed by seed over their common seeds (null without one); the test needs ≥ 2 pairs. */
+export function pairedDiff(runs: Run[], baseline: Run[], level = 0.95): PairedDiff | null {
+  const a = finalsBySeed(runs), b = finalsBySeed(baseline);
+  const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
+  if (seeds.length === 0) return null;
+  const diffs = seeds.map((s) => a.get(s)! - b.get(s)!);
+  if (seeds.length === 1) return { seeds, diffs, mean: diffs[0], std: null, ciLow: null, ciHigh: null, p: null };
+  const t = pairedTTest(seeds.map((s) => a.get(s)!), seeds.map((s) => b.get(s)!), { level });
+  return { seeds, diffs, mean: t.mean, std: t.std, ciLow: t.ciLow, ciHigh: t.ciHigh, p: t.p };
+}
+
 /** Load a section's runs from `<root>/<section>/<variant>/seed-<n>` and measure them. */
 export function sectionResults(spec: SectionSpec, opts: { root: string; target?: number; partial?: boolean; variants?: Variant[] }): SectionResults {
   const dir = path.join(opts.root, spec.name);
@@ -74,12 +118,13 @@ export function sectionResults(spec: SectionSpec, opts: { root: string; target?:
       const w = welchTTest(finals, baselineFinals);
       vsBaseline = { diff: w.diff, t: w.t, df: w.df, p: w.p, pLess: w.pLess };
     }
+    const paired = v.name === spec.baseline ? null : pairedDiff(vr, baselineRuns);
     let belowTarget: VariantResult["belowTarget"] = null;
     if (finals.length >= 2) {
       const o = oneSampleTTest(finals, target.value);
       belowTarget = { t: o.t, p: o.p, upperBound: o.upperBound };
     }
-    variants.push({ variant: v, runs: vr, summary: summarizeGroup(group, target.value), vsBaseline, belowTarget });
+    variants.push({ variant: v, runs: vr, summary: summarizeGroup(group, target.value), vsBaseline, paired, belowTarget });
   }
   const all = variants.flatMap((v) => v.runs);
   return { spec, root: opts.root, target, variants, crossings: all.length ? crossingRows(all, target.value) : [], ranking: rankVariants(spec, variants), problems, missing };
@@ -108,7 +153,7 @@ export function variantsByCrossing(results: SectionResults): VariantResult[] {
     (a.summary.crossingTimeMean ?? Infinity) - (b.summary.crossingTimeMean ?? Infinity) || a.summary.finalLossMean - b.summary.finalLossMean);
 }
 
-/** The section's main table (danfo): one row per variant, seeds as mean ± std, Welch's test against the baseline. */
+/** The section's main table (danfo): one row per variant, seeds as mean ± std, the paired Δ against the baseline with Welch's p beside. */
 export function variantTable(results: SectionResults) {
   const rows = variantsByCrossing(results);
   const tables = (layout: string) => new Set(layout.replace(/\./g, "")).size;
@@ -123,8 +168,10 @@ export function variantTable(results: SectionResults) {
     crossingStep: rows.map((v) => v.summary.crossingStepMean),
     finalLoss: rows.map((v) => v.summary.finalLossMean),
     finalLossStd: rows.map((v) => v.summary.finalLossStd),
-    dFinalVsBaseline: rows.map((v) => v.vsBaseline?.diff ?? null),
-    pVsBaseline: rows.map((v) => v.vsBaseline?.p ?? null),
+    pairs: rows.map((v) => v.paired?.seeds.length ?? null),
+    pairedDiff: rows.map((v) => v.paired?.mean ?? null),
+    pairedP: rows.map((v) => v.paired?.p ?? null),
+    welchP: rows.map((v) => v.vsBaseline?.p ?? null),
   });
 }
 
@@ -160,13 +207,13 @@ const signed = (x: number, d = 4) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFix
 const pText = (p: number) => (p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
 
 /**
- * The section's main table as a notebook shows it: eight short columns, mean ± std in one cell,
+ * The section's main table as a notebook shows it: short columns, mean ± std in one cell,
  * numbers rounded for reading, the layout in monospace; the post's label of each variant is its
  * row's tooltip (and in the layout chart above). Same rows and order as variantTable.
  */
 export function sectionTableRows(results: SectionResults): Record<string, string | number>[] {
   return variantsByCrossing(results).map((v) => {
-    const s = v.summary, t = v.vsBaseline;
+    const s = v.summary, t = v.vsBaseline, d = v.paired;
     return {
       variant: v.variant.name,
       layout: v.variant.layout,
@@ -174,7 +221,8 @@ export function sectionTableRows(results: SectionResults): Record<string, string
       "cross step": s.crossingStepMean === null ? "–" : s.crossingStepMean.toFixed(1),
       "cross time (s)": pm(s.crossingTimeMean, s.crossingTimeStd, 1),
       "final loss": pm(s.finalLossMean, s.finalLossStd, 4),
-      "Δ final": v.variant.name === results.spec.baseline || !t ? "–" : signed(t.diff),
+      "paired Δ final (95 % CI)": !d ? "–" : `${signed(d.mean)}${d.ciLow === null ? "" : ` (${signed(d.ciLow)} … ${signed(d.ciHigh!)})`}`,
+      "paired p": d && d.p !== null ? `${pText(d.p)} (${d.seeds.length})` : "–",
       "Welch p": t ? pText(t.p) : "–",
     };
   });
@@ -184,7 +232,8 @@ export function sectionTableRows(results: SectionResults): Record<string, string
 export function sectionTableCaption(results: SectionResults): string {
   return `Sorted by mean crossing time. Target ${results.target.value.toFixed(4)}: ${results.target.rule}. ` +
     "reach: seeds that reach it; cross step/time: mean (± std) over those seeds; final loss: mean ± std over seeds; " +
-    "Δ final, Welch p: against the baseline (two-sided)." + (results.missing.length ? ` Not yet run: ${results.missing.join(", ")}.` : "");
+    "paired Δ final: variant − baseline final loss, seed by seed over the seeds both finished, mean and 95 % CI; " +
+    "paired p: two-sided paired t-test (pairs in brackets); Welch p: Welch's test of all finished seeds of both (independent groups)." + (results.missing.length ? ` Not yet run: ${results.missing.join(", ")}.` : "");
 }
 
 /** Variant name → the post's label, for tooltips. */

@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  SECTIONS, finalScalarTable, frameworkComparison, frameworkTable, pairedComparison, pairedFindings, pairedSummaryHtml, powerEstimate, scalarFigures, sectionResults, selectVariants,
+  SECTIONS, finalScalarTable, frameworkComparison, frameworkTable, pairedComparison, pairedFindings, pairedSummaryHtml, powerEstimate, scalarFigures, sectionResults,
+  sectionTableRows, selectVariants, variantTable,
 } from "../../src/experiments";
 import { pairedTTest, seedsForDifference } from "../../src/analysis";
 
@@ -53,6 +54,23 @@ test("paired comparison: seed by seed against the baseline, Welch beside it, the
     assert.ok(Math.abs(two.meanDiff! - expected.mean) < 1e-6 && Math.abs(two.p! - expected.p) < 1e-6);
     assert.ok(two.ciHigh! < 0, "the paired CI excludes 0");
     assert.ok(two.p! < 0.01 && two.welchP! > 0.3, `pairing removes the seed offset: paired p ${two.p}, Welch p ${two.welchP}`);
+    // the section's main tables carry the same paired numbers, Welch beside them
+    const main = variantTable(results);
+    const col = (c: string) => main.column(c).values as (number | null)[];
+    const at = (name: string) => main.index.indexOf(name);
+    assert.equal(col("pairedDiff")[at("add-2")], two.meanDiff);
+    assert.equal(col("pairedP")[at("add-2")], two.p);
+    assert.equal(col("pairs")[at("add-2")], 4);
+    assert.equal(col("welchP")[at("add-2")], two.welchP);
+    assert.equal(col("pairedDiff")[at("add-1")], one.meanDiff);
+    assert.equal(col("pairedP")[at("add-1")], null, "one pair: a difference, no test");
+    assert.equal(col("pairedDiff")[at("baseline")], null);
+    const shown = Object.fromEntries(sectionTableRows(results).map((r) => [r.variant, r]));
+    const sig = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(4)}`;
+    assert.equal(shown["add-2"]["paired Δ final (95 % CI)"], `${sig(two.meanDiff!)} (${sig(two.ciLow!)} … ${sig(two.ciHigh!)})`);
+    assert.equal(shown["add-2"]["paired p"], `${two.p! < 1e-3 ? two.p!.toExponential(1) : two.p!.toFixed(3)} (4)`);
+    assert.equal(shown["add-1"]["paired Δ final (95 % CI)"], sig(one.meanDiff!));
+    assert.equal(shown["baseline"]["paired Δ final (95 % CI)"], "–");
     const pw = powerEstimate(rows);
     assert.ok(Math.abs(pw.pairedStd - expected.std) < 1e-6, "pooled over the variants with ≥ 2 pairs");
     assert.equal(pw.seedsNeeded, seedsForDifference(expected.std, 0.01));

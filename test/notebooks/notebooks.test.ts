@@ -88,7 +88,8 @@ function checkSectionNotebook(name: string, outs: Output[]): void {
     assert.ok(names.includes(`${section}-crossing-time`), `${name}: crossing chart (${names.join(", ")})`);
     assert.ok(names.length >= 3, `${name}: layouts, the section's loss charts and the crossing chart (${names.join(", ")})`);
     const [main, ranking, seeds] = tables(outs);
-    assert.deepEqual(columnsOf(main), ["variant", "layout", "reach", "cross step", "cross time (s)", "final loss", "Δ final", "Welch p"], `${name}: main table`);
+    assert.deepEqual(columnsOf(main), ["variant", "layout", "reach", "cross step", "cross time (s)", "final loss", "paired Δ final (95 % CI)", "paired p", "Welch p"], `${name}: main table`);
+    assert.match(htmlOf(main), /<td[^>]*>[−+]\d\.\d{4} \([−+]\d\.\d{4} … [−+]\d\.\d{4}\)<\/td><td[^>]*>[\d.e-]+ \(\d+\)<\/td>/, `${name}: paired Δ with its interval, then paired p with its pair count`);
     assert.match(htmlOf(main), /<caption[^>]*>Sorted by mean crossing time\. Target \d\.\d{4}: baseline mean final val loss/);
     assert.match(htmlOf(main), /<th[^>]*title="baseline: 0&amp;13, 1&amp;14, 2&amp;15 \(the post's run 13\)"[^>]*>baseline<\/th>/, "the post's label as the row's tooltip");
     assert.match(htmlOf(main), /<td[^>]*>\d\.\d{4} ± \d\.\d{4}<\/td>/, "final loss as mean ± std, 4 decimals");

@@ -109,12 +109,12 @@ export const command: Command = {
       const paired = pairedComparison(results);
       process.stdout.write(JSON.stringify({
         section: spec.name, target: results.target, missing: results.missing, paired, power: powerEstimate(paired),
-        variants: results.variants.map((v) => ({ name: v.variant.name, layout: v.variant.layout, label: v.variant.label, ...v.summary, vsBaseline: v.vsBaseline, belowTarget: v.belowTarget })),
+        variants: results.variants.map((v) => ({ name: v.variant.name, layout: v.variant.layout, label: v.variant.label, ...v.summary, paired: v.paired, vsBaseline: v.vsBaseline, belowTarget: v.belowTarget })),
         ranking: results.ranking, crossings: results.crossings,
       }, null, 2) + "\n");
     } else {
       const { toText } = require("../../analysis") as typeof import("../../analysis");
-      process.stdout.write(`\n${spec.title}: ${caption(results)}\n\n${toText(variantTable(results), { digits: { crossingTimeS: 1, crossingTimeStd: 1, crossingStep: 0, pVsBaseline: 3 } })}\n`);
+      process.stdout.write(`\n${spec.title}: ${caption(results)}\n\n${toText(variantTable(results), { digits: { crossingTimeS: 1, crossingTimeStd: 1, crossingStep: 0, pairedDiff: 4, pairedP: 3, welchP: 3 } })}\n`);
       const ranking = rankingByVariant(results);
       if (ranking) process.stdout.write(`\norder before the crossing:\n${toText(ranking)}\n`);
       process.stdout.write(pairedText(results));
