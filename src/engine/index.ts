@@ -13,7 +13,7 @@ export { rmsNorm, reluSquared, softcapCrossEntropy, rotary, RMS_EPS, referenceOp
 export { parseBackendRequest, selectBackend, BACKEND_REQUESTS } from "./select";
 export type { BackendName, BackendRequest, Candidate, ProbeResult, Selection } from "./select";
 export { PINNED_TFJS } from "./version";
-export { tensorflowEnv } from "./tensorflow";
+export { cudaMemoryMiB, parseGpuMemoryMiB, tensorflowEnv } from "./tensorflow";
 
 export interface EngineOptions {
   backend?: BackendRequest;

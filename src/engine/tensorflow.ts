@@ -57,6 +57,26 @@ function gpuName(): string {
   }
 }
 
+/** Each GPU's total memory in MiB from `nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits` output. */
+export function parseGpuMemoryMiB(out: string): number[] {
+  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "").map((l, i) => {
+    const mib = Number(l);
+    if (!Number.isFinite(mib) || mib <= 0) throw new Error(`nvidia-smi: GPU ${i}'s memory.total is not a number of MiB: '${l}'`);
+    return mib;
+  });
+}
+
+/** The first NVIDIA GPU's total memory in MiB (what tfjs-node-gpu computes on), or null when nvidia-smi cannot say. */
+export function cudaMemoryMiB(): number | null {
+  let out: string;
+  try {
+    out = execFileSync("nvidia-smi", ["--query-gpu=memory.total", "--format=csv,noheader,nounits"], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return null;
+  }
+  return parseGpuMemoryMiB(out)[0] ?? null;
+}
+
 /** What the running tensorflow backend computes on ("cpu" or "cuda:<GPU name>") and its library version. */
 export function tensorflowDevice(): { device: string; library: string } {
   const b = nodeBackend();

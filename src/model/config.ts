@@ -1,5 +1,5 @@
 // The model's configuration as plain data (JSON-friendly: it goes into meta.json), its checks, and presets.
-import { LayoutError, parseLayout } from "./layout";
+import { LayoutError, parseLayout, tableChar, tableSlots } from "./layout";
 
 export interface WindowConfig {
   /** Long sliding window, in tokens (a query sees keys at distance < long). */
@@ -108,11 +108,20 @@ export function validateConfig(cfg: GPTConfig): void {
   if (cfg.eotToken !== null && (!Number.isInteger(cfg.eotToken) || cfg.eotToken < 0 || cfg.eotToken >= cfg.vocabSize)) {
     throw new ConfigError(`${where("eotToken")} must be null or a token id in 0..${cfg.vocabSize - 1}, got ${JSON.stringify(cfg.eotToken)}`);
   }
+  let slots: (number | null)[];
   try {
-    parseLayout(cfg.layout, { nLayer: cfg.nLayer });
+    slots = tableSlots(parseLayout(cfg.layout, { nLayer: cfg.nLayer }));
   } catch (e) {
     if (e instanceof LayoutError) throw new ConfigError(`${where("layout")}: ${e.message}`);
     throw e;
+  }
+  // a block without attention adds no value embedding (add-5 names one there, harmlessly); a table only such blocks name is never read
+  const read = new Set(slots.filter((t, i): t is number => t !== null && !cfg.noAttention.includes(i)));
+  const unread = [...new Set(slots.filter((t): t is number => t !== null))].filter((t) => !read.has(t));
+  if (unread.length) {
+    const layers = (t: number) => slots.flatMap((s, i) => (s === t ? [i] : []));
+    throw new ConfigError(`${where("layout")} "${cfg.layout}": ${unread.map((t) => `table ${tableChar(t)} is named only by block${layers(t).length > 1 ? "s" : ""} ${layers(t).join(", ")}`).join("; ")}, ` +
+      `which ha${unread.length === 1 && layers(unread[0]).length === 1 ? "s" : "ve"} no attention (noAttention ${JSON.stringify(cfg.noAttention)}), so it would never be read: name it on a block with attention, or use "." there`);
   }
 }
 

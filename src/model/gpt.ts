@@ -346,8 +346,10 @@ export class GPT {
     const flatTargets = tf.tidy(() => targets.reshape([-1]).toInt() as tf.Tensor1D);
     const head = this.chunkedHead(outputs[L - 1], flatTargets, withGrads);
     flatTargets.dispose();
+    const disposeForward = () => tf.dispose([...ve, x0, ctx.tokens, ctx.cos, ctx.sin, ...(ctx.docs ? [ctx.docs] : [])]);
     if (!withGrads) { // the loss alone (evaluation)
-      tf.dispose([...outputs, ...ve, x0, ctx.tokens, ctx.cos, ctx.sin, ...(ctx.docs ? [ctx.docs] : [])]);
+      tf.dispose(outputs);
+      disposeForward();
       return { loss: head.loss, grads: {} };
     }
     const grads: Record<string, tf.Tensor> = { lm_head_w: head.dLmHead! };
@@ -382,10 +384,11 @@ export class GPT {
     }
     grads.scalars = dScalars;
     [grads.embed] = tf.grads((e: tf.Tensor) => this.tokenEmbedding(ctx.tokens, e))([this.embed], dx0);
-    this.valueEmbeds.forEach((table, t) => {
-      [grads[`value_embeds.${t}`]] = tf.grads((e: tf.Tensor) => this.valueEmbedding(ctx, e))([table], dVe[t] ?? tf.zerosLike(ve[t]));
+    this.valueEmbeds.forEach((table, t) => { // every table has a block with attention reading it (validateConfig), so dVe[t] is set
+      [grads[`value_embeds.${t}`]] = tf.grads((e: tf.Tensor) => this.valueEmbedding(ctx, e))([table], dVe[t]!);
     });
-    tf.dispose([dx0, ...dVe.filter((d): d is tf.Tensor => d !== null), ...ve, x0, ctx.tokens, ctx.cos, ctx.sin, ...(ctx.docs ? [ctx.docs] : [])]);
+    tf.dispose([dx0, ...(dVe as tf.Tensor[])]);
+    disposeForward();
     return { loss: head.loss, grads: Object.fromEntries(this.params.map((p) => [p.name, grads[p.name]])) };
   }
 

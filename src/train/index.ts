@@ -2,7 +2,7 @@
 export { TRAIN_PRESETS } from "./presets";
 export { NUMERICS_VERSION, numericsFingerprint } from "./numerics";
 export type { TrainPreset } from "./presets";
-export { train, runIdentity, codeVersion, TrainDivergedError, DEFAULT_DATA_DIR } from "./trainer";
+export { train, runIdentity, codeVersion, defaultDeviceMemoryGiB, TrainDivergedError, DEFAULT_DATA_DIR } from "./trainer";
 export type { TrainOptions, TrainProgress, RunResult } from "./trainer";
 export { LOG_LINE_RE, formatValLine, formatTrainLine, evalRecord } from "./log";
 export type { EvalRecord } from "./log";

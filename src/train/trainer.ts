@@ -6,6 +6,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { TokenLoader, loadValidationSet, openDataset, sha256, writeFileAtomic } from "../data";
 import type { Batch, DatasetInfo } from "../data";
+import { cudaMemoryMiB } from "../engine";
 import { GPT, modelConfig } from "../model";
 import type { Activations, GPTConfig } from "../model";
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from "./checkpoint";
@@ -43,7 +44,7 @@ export interface TrainOptions {
   seqLen?: number;
   /** Tokens per micro-batch: the step's batch is split and its gradients accumulated; default the whole batch, or the largest that fits. */
   microBatchTokens?: number;
-  /** Memory the planner may fill (default DEFAULT_DEVICE_MEMORY_GIB); a step that does not fit is refused. */
+  /** Memory the planner may fill (default defaultDeviceMemoryGiB of the backend); a step that does not fit is refused. */
   deviceMemoryGiB?: number;
   /** Keep every activation for the backward, or recompute block by block; default the planner's choice (keep when it fits). */
   activations?: Activations;
@@ -184,7 +185,7 @@ function canonical(v: unknown): string {
 }
 
 /** Everything a run's options resolve to before anything is written: checked inputs, data, config. */
-function resolveRun(opts: TrainOptions) {
+function resolveRun(opts: TrainOptions, runBackend?: string) {
   // ---- everything that can be wrong with the input is checked before anything is written ----
   const preset = opts.preset;
   if (!(preset in TRAIN_PRESETS)) throw new Error(`unknown preset "${preset}" (known: ${Object.keys(TRAIN_PRESETS).join(", ")})`);
@@ -211,7 +212,7 @@ function resolveRun(opts: TrainOptions) {
   const cooldownFrac = opts.cooldownFrac ?? defaults.cooldownFrac;
   if (!(cooldownFrac >= 0 && cooldownFrac <= 1)) throw new Error(`cooldown fraction must be in [0, 1], got ${cooldownFrac}`);
   const seqLen = config.seqLen;
-  const plan = planStep(config, batchSize, opts);
+  const plan = planStep(config, batchSize, opts, runBackend);
   opts.onPlan?.(plan);
   const microBatchSize = plan.microBatchTokens / seqLen; // sequences per forward/backward pass
   // validation runs in micro-batches too (fewer sequences when the set is smaller); by default at least one sequence
@@ -231,12 +232,20 @@ function resolveRun(opts: TrainOptions) {
 
 type ResolvedRun = ReturnType<typeof resolveRun>;
 
-/** Memory the planner may fill when not told: the wasm backend's 4 GiB heap (pass a GPU's memory with --device-memory-gib). */
+/** Memory the planner may fill on a CPU or an unknown GPU when not told: the wasm backend's 4 GiB heap. */
 export const DEFAULT_DEVICE_MEMORY_GIB = 4;
+/** Share of a CUDA GPU's memory the planner may fill: the CUDA context and TensorFlow's allocator keep the rest. */
+export const CUDA_USABLE_FRACTION = 0.9;
+
+/** Memory the planner may fill when not told, for a run backend ("tensorflow-cuda", "wasm", …): CUDA asks nvidia-smi. */
+export function defaultDeviceMemoryGiB(runBackend: string | undefined, cudaMiB: () => number | null = cudaMemoryMiB): number {
+  const mib = runBackend === "tensorflow-cuda" ? cudaMiB() : null;
+  return mib === null ? DEFAULT_DEVICE_MEMORY_GIB : Math.floor((CUDA_USABLE_FRACTION * mib) / 1024 * 100) / 100;
+}
 
 /** The planner's step for this run; refuses one that does not fit, naming the micro-batch that would. */
-function planStep(config: GPTConfig, batchSize: number, opts: TrainOptions): Plan {
-  const gib = positiveNumber("device memory (GiB)", opts.deviceMemoryGiB ?? DEFAULT_DEVICE_MEMORY_GIB);
+function planStep(config: GPTConfig, batchSize: number, opts: TrainOptions, runBackend: string | undefined): Plan {
+  const gib = positiveNumber("device memory (GiB)", opts.deviceMemoryGiB ?? defaultDeviceMemoryGiB(runBackend));
   const plan = planTraining({ config, batchSize, microBatchTokens: opts.microBatchTokens, deviceMemoryBytes: gib * 1024 ** 3, tflops: 1, activations: opts.activations });
   if (!plan.fits) {
     const advice = plan.largestFittingMicroBatchTokens !== null
@@ -257,7 +266,7 @@ function identityOf(r: ResolvedRun, backend: string): string {
 
 /** The identity `train(opts)` would record on `backend`, without training (sweeps use it to skip finished runs). */
 export function runIdentity(opts: TrainOptions, backend: string): string {
-  return identityOf(resolveRun(opts), backend);
+  return identityOf(resolveRun(opts, backend), backend);
 }
 
 /** The result for a folder that already holds this finished run: nothing is trained. */
@@ -518,9 +527,9 @@ const append = (file: string, line: string) => fs.appendFileSync(file, line + "\
 
 /** Train one run into `opts.out`: resolve the run, own the folder, open it, restore, loop, finish. */
 export async function train(opts: TrainOptions): Promise<RunResult> {
-  const run = resolveRun(opts);
+  const engine: EngineSummary = await startEngine(opts.backend, opts.threads); // first: the plan fills the device it finds
+  const run = resolveRun(opts, engine.runBackend);
   const loader = new TokenLoader(run.dataset.trainFiles, run.batchSize, run.seqLen); // checks every train shard before anything is written
-  const engine: EngineSummary = await startEngine(opts.backend, opts.threads);
   const folderExisted = fs.existsSync(opts.out);
   const lock = lockRunFolder(opts.out, opts.owner ?? commandLine());
   try {

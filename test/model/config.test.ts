@@ -26,6 +26,12 @@ test("modelConfig copies, overrides and validates", () => {
   assert.deepEqual(MODEL_PRESETS.tiny.noAttention, [7], "presets are not mutated");
   assert.throws(() => modelConfig("huge"), /unknown model preset "huge" \(known: medium, one-gpu, tiny, smoke\)/);
   assert.throws(() => modelConfig("tiny", { layout: "012" }), (e: Error) => e instanceof ConfigError && /GPTConfig.layout: .*has 3 layers, but the model has 16/.test(e.message));
+  // block 7 has no attention: naming a table there is harmless (the post's add-5), but a table only it names is never read
+  assert.equal(modelConfig("tiny", { layout: "0123456701234567" }).layout, "0123456701234567");
+  assert.throws(() => modelConfig("tiny", { layout: ".......0........" }),
+    (e: Error) => e instanceof ConfigError && /"\.\.\.\.\.\.\.0\.\.\.\.\.\.\.\.": table 0 is named only by block 7, which has no attention \(noAttention \[7\]\), so it would never be read/.test(e.message));
+  assert.throws(() => modelConfig("tiny", { layout: "01.....2.......0", noAttention: [6, 7] }), /table 2 is named only by block 7/);
+  assert.throws(() => modelConfig("tiny", { layout: "01....22.......0", noAttention: [6, 7] }), /table 2 is named only by blocks 6, 7, which have no attention/);
 });
 
 test("validation names the bad field", () => {

@@ -5,8 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { LOG_LINE_RE, TRAIN_PRESETS, TrainDivergedError, train, CHECKPOINT_FILE, readCheckpoint } from "../../src/train";
-import type { TrainOptions } from "../../src/train";
+import { LOG_LINE_RE, TRAIN_PRESETS, TrainDivergedError, train, CHECKPOINT_FILE, defaultDeviceMemoryGiB, readCheckpoint, runIdentity } from "../../src/train";
+import type { Plan, TrainOptions } from "../../src/train";
 import { parseRawLog } from "../../src/analysis";
 import "../engine/backends-here"; // VALEMB_TEST_BACKEND → VALEMB_BACKEND for train() and the CLI children
 
@@ -138,4 +138,35 @@ test("bad input fails before anything is written", async () => {
   fs.writeFileSync(bin, bytes);
   await assert.rejects(train({ preset: "smoke", data, out }), /train\.bin: not a token shard: magic number 42/);
   assert.equal(fs.existsSync(out), false);
+});
+
+test("device memory when not told: 90 % of a CUDA GPU's (nvidia-smi), else 4 GiB; the plan and so the identity follow it", () => {
+  assert.equal(defaultDeviceMemoryGiB("tensorflow-cuda", () => 81559), 71.68, "an 80 GB GPU: 0.9 × 81559 MiB, rounded down");
+  assert.equal(defaultDeviceMemoryGiB("tensorflow-cuda", () => null), 4, "nvidia-smi cannot say");
+  for (const b of ["tensorflow-cpu", "wasm", "webgpu", "cpu", undefined]) assert.equal(defaultDeviceMemoryGiB(b, () => 81559), 4, String(b));
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "valemb-smi-"));
+  const saved = process.env.PATH;
+  try {
+    fs.writeFileSync(path.join(dir, "nvidia-smi"), "#!/bin/sh\necho 81559\n", { mode: 0o755 });
+    process.env.PATH = `${dir}${path.delimiter}${saved}`;
+    // one 16K-token sequence kept does not fit 4 GiB (README), but does fit 71.68 GiB
+    const planOn = (backend: string) => {
+      let plan: Plan | null = null;
+      runIdentity({ preset: "smoke", seqLen: 16384, out: path.join(tmp, "plan-only"), onPlan: (p) => { plan = p; } }, backend);
+      return plan! as Plan;
+    };
+    const cuda = planOn("tensorflow-cuda"), cpu = planOn("tensorflow-cpu");
+    assert.equal(cuda.deviceMemoryBytes, 71.68 * 1024 ** 3);
+    assert.equal(cuda.activations, "keep");
+    assert.equal(cpu.deviceMemoryBytes, 4 * 1024 ** 3);
+    assert.equal(cpu.activations, "recompute");
+    let told: Plan | null = null;
+    runIdentity({ preset: "smoke", seqLen: 16384, out: path.join(tmp, "plan-only"), deviceMemoryGiB: 4, onPlan: (p) => { told = p; } }, "tensorflow-cuda");
+    assert.equal((told! as Plan).activations, "recompute", "--device-memory-gib wins over the GPU's size");
+    assert.equal(fs.existsSync(path.join(tmp, "plan-only")), false, "planning writes nothing");
+  } finally {
+    process.env.PATH = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -29,7 +29,8 @@ run folder is left as it is; a folder holding another run is refused unless --fo
   --seq-len          tokens per sequence (default: the preset's)
   --micro-batch-tokens  tokens per forward/backward pass; a step accumulates the gradients of
                      batch×seq-len / N passes (default: the whole batch, or the largest that fits)
-  --device-memory-gib   memory the step may use (default 4: the wasm heap); a step that the planner
+  --device-memory-gib   memory the step may use (default: 90 % of the GPU's on CUDA, from nvidia-smi;
+                     else 4, the wasm heap); a step that the planner
                      says will not fit is refused with its numbers and the micro-batch that would (valemb plan)
   --activations      keep every activation for the backward, or recompute block by block (about one
                      more forward of compute, a fraction of the memory); default: keep when it fits
