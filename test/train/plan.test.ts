@@ -9,6 +9,7 @@ import { useBackend } from "../engine/compare";
 import { GPT, modelConfig } from "../../src/model";
 import type { Activations, GPTConfig } from "../../src/model";
 import { parameterCounts, planTraining, speedrunOptimizer } from "../../src/train";
+import type { Plan } from "../../src/train";
 
 async function measuredPeak(cfg: GPTConfig, B: number, activations: Activations = "keep"): Promise<number> {
   const model = new GPT(cfg, 0);
@@ -89,6 +90,20 @@ test("valemb plan --json prints one object with the planner's fields; exit 1 whe
   const bad = plan("--preset", "tiny", "--micro-batch-tokens", "100");
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--micro-batch-tokens: micro-batch of 100 tokens: must be a whole number of 128-token sequences/);
+
+  // --data: the dataset's vocabulary, so the plan is the one `valemb train` prints for the same run
+  const onData = plan("--preset", "smoke", "--seq-len", "16384", "--device-memory-gib", "4", "--data", "data/fortunes", "--json");
+  assert.equal(onData.status, 0, onData.stderr);
+  const p2 = JSON.parse(onData.stdout);
+  assert.equal(p2.vocabSize, 2048);
+  assert.equal(JSON.parse(plan("--preset", "smoke", "--json").stdout).vocabSize, 512, "without --data: the preset model's");
+  const { runIdentity } = require("../../src/train") as typeof import("../../src/train");
+  let trained: Plan | null = null;
+  runIdentity({ preset: "smoke", seqLen: 16384, deviceMemoryGiB: 4, out: "/nonexistent/plan-only", onPlan: (x) => { trained = x; } }, "tensorflow-cpu");
+  for (const k of ["peakBytes", "microBatchTokens", "activations", "params"] as const) assert.equal(p2[k], (trained! as Plan)[k], k);
+  const missing = plan("--preset", "smoke", "--data", "no-such-folder");
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /dataset folder no-such-folder not found/);
 });
 
 test("medium on an 80 GiB device: keeping activations does not fit one 64K sequence; recomputing fits a micro-batch", () => {

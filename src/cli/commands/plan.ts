@@ -7,7 +7,7 @@ export const DEFAULT_DEVICE_GIB = 80;
 export const DEFAULT_TFLOPS = 100;
 
 const usage = `usage: valemb plan --preset <name> [--micro-batch-tokens N] [--device-memory-gib ${DEFAULT_DEVICE_GIB}]
-                   [--tflops ${DEFAULT_TFLOPS}] [--seq-len N] [--batch N] [--activations keep|recompute] [--json]
+                   [--tflops ${DEFAULT_TFLOPS}] [--seq-len N] [--batch N] [--activations keep|recompute] [--data DIR] [--json]
 
 Plans one optimizer step of a training preset: parameters, gradients, optimizer state and the
 activations of one micro-batch (what TensorFlow.js keeps for the backward pass, or with recomputation
@@ -21,6 +21,8 @@ device (when --micro-batch-tokens is not given), the step's FLOPs and its time a
   --seq-len, --batch    override the preset's sequence length and sequences per step
   --activations         keep (one autograd pass) or recompute (block by block, head in row chunks);
                         default: keep when some micro-batch fits so, else recompute
+  --data                the dataset \`valemb train --data\` would read: its tokenizer sets the vocabulary
+                        (embedding and head rows), as in training; default: the preset model's vocabulary
   --json                one JSON object`;
 
 export const command: Command = {
@@ -29,13 +31,18 @@ export const command: Command = {
   async run(argv) {
     const { values } = parseOptions(argv, {
       preset: { required: true }, "micro-batch-tokens": {}, "device-memory-gib": { default: DEFAULT_DEVICE_GIB },
-      tflops: { default: DEFAULT_TFLOPS }, "seq-len": {}, batch: {}, activations: {}, json: {},
+      tflops: { default: DEFAULT_TFLOPS }, "seq-len": {}, batch: {}, activations: {}, data: {}, json: {},
     });
     const { TRAIN_PRESETS, planTraining } = require("../../train") as typeof import("../../train");
     const { modelConfig } = require("../../model") as typeof import("../../model");
     const preset = TRAIN_PRESETS[values.preset as keyof typeof TRAIN_PRESETS];
     if (!preset) throw new UsageError(`--preset: unknown preset "${values.preset}" (known: ${Object.keys(TRAIN_PRESETS).join(", ")})`);
-    const config = modelConfig(preset.model, values["seq-len"] !== undefined ? { seqLen: values["seq-len"] } : {});
+    const { openDataset } = require("../../data") as typeof import("../../data");
+    const data = values.data === undefined ? null : openDataset(values.data); // the vocabulary training would use
+    const config = modelConfig(preset.model, {
+      ...(data ? { vocabSize: data.vocabSize, eotToken: data.eotToken } : {}),
+      ...(values["seq-len"] !== undefined ? { seqLen: values["seq-len"] } : {}),
+    });
     let plan;
     try {
       plan = planTraining({
@@ -46,13 +53,14 @@ export const command: Command = {
     } catch (e) {
       throw new UsageError(`--micro-batch-tokens: ${(e as Error).message}`);
     }
-    const out = { preset: values.preset, seqLen: config.seqLen, ...plan };
+    const out = { preset: values.preset, seqLen: config.seqLen, vocabSize: config.vocabSize, ...plan };
     if (values.json) {
       process.stdout.write(JSON.stringify(out) + "\n");
     } else {
       const gib = (b: number) => `${(b / 1024 ** 3).toFixed(2)} GiB`;
       process.stdout.write([
-        `preset              ${values.preset} (${config.nLayer} blocks × ${config.dim}, seq ${config.seqLen}, ${plan.tokensPerStep} tokens/step)`,
+        `preset              ${values.preset} (${config.nLayer} blocks × ${config.dim}, seq ${config.seqLen}, ${plan.tokensPerStep} tokens/step, ` +
+          `vocabulary ${config.vocabSize.toLocaleString("en-US")}${data ? ` from ${values.data}` : ""})`,
         `parameters          ${plan.params.toLocaleString("en-US")} (${gib(plan.paramBytes)}; gradients ${gib(plan.gradientBytes)}, optimizer ${gib(plan.optimizerBytes)})`,
         `micro-batch         ${plan.microBatchTokens} tokens × ${plan.accumulationSteps} accumulation steps`,
         `activations         ${gib(plan.activationBytesPerMicroBatch)} per micro-batch, ${plan.activations === "keep" ? "all kept for the backward" : "recomputed block by block"}`,
