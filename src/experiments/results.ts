@@ -233,7 +233,7 @@ export function sectionTableCaption(results: SectionResults): string {
   return `Sorted by mean crossing time. Target ${results.target.value.toFixed(4)}: ${results.target.rule}. ` +
     "reach: seeds that reach it; cross step/time: mean (± std) over those seeds; final loss: mean ± std over seeds; " +
     "paired Δ final: variant − baseline final loss, seed by seed over the seeds both finished, mean and 95 % CI; " +
-    "paired p: two-sided paired t-test (pairs in brackets); Welch p: Welch's test of all finished seeds of both (independent groups)." + (results.missing.length ? ` Not yet run: ${results.missing.join(", ")}.` : "");
+    "paired p: two-sided paired t-test (pairs in brackets); Welch p: the Welch t-test on all finished seeds of both (independent groups)." + (results.missing.length ? ` Not yet run: ${results.missing.join(", ")}.` : "");
 }
 
 /** Variant name → the post's label, for tooltips. */
