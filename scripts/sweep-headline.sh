@@ -14,8 +14,10 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 run() {
   echo "$(stamp) valemb run $* (preset tiny-long, $JOBS jobs × $THREADS thread, $BACKEND)"
-  node bin/valemb.js run "$@" --preset tiny-long --root "$ROOT" --jobs "$JOBS" --threads "$THREADS" --backend "$BACKEND" ||
-    echo "$(stamp) failed (exit $?): valemb run $*; going on with the next part"
+  local rc=0
+  node bin/valemb.js run "$@" --preset tiny-long --root "$ROOT" --jobs "$JOBS" --threads "$THREADS" --backend "$BACKEND" || rc=$?
+  # $? is read before $(stamp) runs, which would reset it
+  if [ "$rc" -ne 0 ]; then echo "$(stamp) failed (exit $rc): valemb run $*; going on with the next part"; fi
 }
 
 echo "$(stamp) headline sweep: $SEEDS seeds, root $ROOT, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
