@@ -3,7 +3,7 @@
 // Welch's test on the same final losses stays as a second column; a power estimate says how many seeds
 // a given difference needs.
 import {
-  escapeHtml, finalScalars, frame, pooledStd, scalarGrid, seedsForDifference, toHtml, welchTTest, type ScalarGrid,
+  escapeHtml, finalScalars, frame, pooledStd, scalarGrid, seedsForDifference, toHtml, type ScalarGrid,
 } from "../analysis";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -35,11 +35,9 @@ export interface PairedRow {
 /** Every variant but the baseline against the baseline, seed by seed (needs ≥ 2 common seeds for the test). */
 export function pairedComparison(results: SectionResults, level = 0.95): PairedRow[] {
   const base = results.variants.find((v) => v.variant.name === results.spec.baseline);
-  const baseFinals = [...finalsBySeed(base?.runs ?? []).values()];
   return results.variants.filter((v) => v !== base).map((v) => {
     const d = pairedDiff(v.runs, base?.runs ?? [], level);
-    const finals = [...finalsBySeed(v.runs).values()];
-    const w = finals.length >= 2 && baseFinals.length >= 2 ? welchTTest(finals, baseFinals, { level }) : null;
+    const w = v.vsBaseline; // Welch's test, from sectionResults (its difference and p do not depend on the level)
     return {
       variant: v.variant.name, label: v.variant.label, seeds: d?.seeds ?? [], diffs: d?.diffs ?? [],
       meanDiff: d?.mean ?? null, diffStd: d?.std ?? null, ciLow: d?.ciLow ?? null, ciHigh: d?.ciHigh ?? null, p: d?.p ?? null,

@@ -116,12 +116,12 @@ export function validateConfig(cfg: GPTConfig): void {
     throw e;
   }
   // a block without attention adds no value embedding (add-5 names one there, harmlessly); a table only such blocks name is never read
-  const read = new Set(slots.filter((t, i): t is number => t !== null && !cfg.noAttention.includes(i)));
-  const unread = [...new Set(slots.filter((t): t is number => t !== null))].filter((t) => !read.has(t));
-  if (unread.length) {
-    const layers = (t: number) => slots.flatMap((s, i) => (s === t ? [i] : []));
-    throw new ConfigError(`${where("layout")} "${cfg.layout}": ${unread.map((t) => `table ${tableChar(t)} is named only by block${layers(t).length > 1 ? "s" : ""} ${layers(t).join(", ")}`).join("; ")}, ` +
-      `which ha${unread.length === 1 && layers(unread[0]).length === 1 ? "s" : "ve"} no attention (noAttention ${JSON.stringify(cfg.noAttention)}), so it would never be read: name it on a block with attention, or use "." there`);
+  for (const t of new Set(slots.filter((x): x is number => x !== null))) {
+    const blocks = slots.flatMap((x, i) => (x === t ? [i] : []));
+    if (blocks.some((i) => !cfg.noAttention.includes(i))) continue;
+    const [noun, verb] = blocks.length > 1 ? ["blocks", "have"] : ["block", "has"];
+    throw new ConfigError(`${where("layout")} "${cfg.layout}": table ${tableChar(t)} is named only by ${noun} ${blocks.join(", ")}, which ${verb} no attention ` +
+      `(noAttention ${JSON.stringify(cfg.noAttention)}), so it would never be read: name it on a block with attention, or use "." there`);
   }
 }
 

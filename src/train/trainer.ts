@@ -237,8 +237,11 @@ export const DEFAULT_DEVICE_MEMORY_GIB = 4;
 /** Share of a CUDA GPU's memory the planner may fill: the CUDA context and TensorFlow's allocator keep the rest. */
 export const CUDA_USABLE_FRACTION = 0.9;
 
+let cudaMiBAsked: number | null | undefined; // nvidia-smi once per process: a sweep resolves an identity per run
+const cudaMemoryOnce = () => (cudaMiBAsked === undefined ? (cudaMiBAsked = cudaMemoryMiB()) : cudaMiBAsked);
+
 /** Memory the planner may fill when not told, for a run backend ("tensorflow-cuda", "wasm", …): CUDA asks nvidia-smi. */
-export function defaultDeviceMemoryGiB(runBackend: string | undefined, cudaMiB: () => number | null = cudaMemoryMiB): number {
+export function defaultDeviceMemoryGiB(runBackend: string | undefined, cudaMiB: () => number | null = cudaMemoryOnce): number {
   const mib = runBackend === "tensorflow-cuda" ? cudaMiB() : null;
   return mib === null ? DEFAULT_DEVICE_MEMORY_GIB : Math.floor((CUDA_USABLE_FRACTION * mib) / 1024 * 100) / 100;
 }
